@@ -1,0 +1,2 @@
+//! VaultKey server crate (being assembled).
+pub mod util;

@@ -1,0 +1,42 @@
+//! Hashes: a field/value vector in insertion order while small (`listpack`), a hash table
+//! past `hash-max-listpack-entries` / `hash-max-listpack-value` (never converted back).
+
+use hashbrown::HashMap;
+
+use crate::db::Sds;
+
+#[derive(Clone, Debug)]
+pub enum Hash {
+    Listpack(Vec<(Sds, Sds)>),
+    Table(HashMap<Sds, Sds>),
+}
+
+impl Default for Hash {
+    fn default() -> Self {
+        Hash::Listpack(Vec::new())
+    }
+}
+
+impl Hash {
+    pub fn len(&self) -> usize {
+        match self {
+            Hash::Listpack(v) => v.len(),
+            Hash::Table(m) => m.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    pub fn encoding_name(&self) -> &'static str {
+        match self {
+            Hash::Listpack(_) => "listpack",
+            Hash::Table(_) => "hashtable",
+        }
+    }
+    pub fn approx_size(&self) -> usize {
+        match self {
+            Hash::Listpack(v) => v.iter().map(|(f, x)| f.len() + x.len() + 32).sum(),
+            Hash::Table(m) => m.iter().map(|(f, x)| f.len() + x.len() + 48).sum(),
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! VaultKey's file formats, usable without the server.
+//!
+//! This crate never depends on the server crate: the tools in `tools/` use it alone.
