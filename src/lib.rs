@@ -1,2 +1,75 @@
-//! VaultKey server crate (being assembled).
+//! VaultKey: a Redis/Valkey-compatible key-value server where durability comes first.
+//!
+//! Where things are:
+//! - [`resp`]: the wire protocol (request parsing, RESP2/RESP3 reply encoding).
+//! - [`net`]: accept loop and connection tasks.
+//! - [`server`]: the shared server state, command execution (`execute`/`call`), MULTI/EXEC,
+//!   blocked clients, the hand-off of effects to the command log.
+//! - [`cmd`]: the command table and one module per command family.
+//! - [`db`]: a database's keyspace, segmented for fork-free copy-on-write snapshots.
+//! - [`types`]: value types with Redis's encodings.
+//! - [`client`], [`pubsub`], [`config`], [`expire`], [`util`].
+//!
+//! File formats live in the `vk-storage` crate; loaders and checkers in `vk-recovery`.
+
+pub mod client;
+pub mod cmd;
+pub mod config;
+pub mod db;
+pub mod expire;
+pub mod net;
+pub mod pubsub;
+pub mod resp;
+pub mod server;
+pub mod server_info;
+pub mod types;
 pub mod util;
+
+use std::sync::Arc;
+
+/// Starts a server with `config` on the current tokio runtime; resolves when it shuts down.
+pub async fn run(config: config::Config) -> std::io::Result<()> {
+    let mut listeners = Vec::new();
+    for addr in &config.bind {
+        // A leading '-' marks an address that may be unavailable (as in Redis).
+        let (optional, host) = match addr.strip_prefix('-') {
+            Some(h) => (true, h),
+            None => (false, addr.as_str()),
+        };
+        let sockaddr = if host.contains(':') { format!("[{host}]:{}", config.port) } else { format!("{host}:{}", config.port) };
+        match tokio::net::TcpListener::bind(&sockaddr).await {
+            Ok(l) => {
+                tracing::info!("listening on {sockaddr}");
+                listeners.push(l)
+            }
+            Err(e) if optional => tracing::debug!("optional bind {sockaddr} failed: {e}"),
+            Err(e) => {
+                tracing::error!("Could not create server TCP listening socket {sockaddr}: {e}");
+                return Err(e);
+            }
+        }
+    }
+    if let Err(e) = std::fs::create_dir_all(&config.dir) {
+        tracing::error!("cannot create data directory {}: {e}", config.dir.display());
+        return Err(e);
+    }
+    let srv = server::Server::new(config);
+    let shared = server::Shared::new(srv);
+    tokio::spawn(expire::active_expire_loop(shared.clone()));
+    for l in listeners {
+        tokio::spawn(net::accept_loop(shared.clone(), l));
+    }
+    shared_wait_shutdown(shared).await;
+    Ok(())
+}
+
+async fn shared_wait_shutdown(shared: Arc<server::Shared>) {
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {},
+        _ = shared.shutdown.notified() => {},
+    }
+    shared.shutting_down.store(true, std::sync::atomic::Ordering::SeqCst);
+    tracing::info!("shutting down");
+}

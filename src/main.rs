@@ -1,1 +1,79 @@
-fn main() {}
+//! `vk-server [config-file] [--directive value ...]`, like redis-server.
+
+use std::path::PathBuf;
+
+fn usage() -> ! {
+    eprintln!("Usage: vk-server [/path/to/vaultkey.conf] [--directive value ...]");
+    eprintln!("       vk-server --version");
+    eprintln!("Examples: vk-server; vk-server conf/vaultkey.conf --port 7000 --dir /var/lib/vaultkey");
+    std::process::exit(1);
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut file: Option<PathBuf> = None;
+    let mut overrides: Vec<(String, Vec<String>)> = Vec::new();
+    let mut i = 0;
+    while i < args.len() {
+        let a = &args[i];
+        if a == "-v" || a == "--version" {
+            println!("VaultKey server v={} (Redis 7.2 compatible)", env!("CARGO_PKG_VERSION"));
+            return;
+        }
+        if a == "-h" || a == "--help" {
+            usage();
+        }
+        if let Some(name) = a.strip_prefix("--") {
+            let mut vals = Vec::new();
+            i += 1;
+            while i < args.len() && !args[i].starts_with("--") {
+                vals.push(args[i].clone());
+                i += 1;
+            }
+            overrides.push((name.to_ascii_lowercase(), vals));
+            continue;
+        }
+        if i == 0 && file.is_none() {
+            file = Some(PathBuf::from(a));
+        } else {
+            usage();
+        }
+        i += 1;
+    }
+    let config = match vaultkey::config::Config::load(file.as_deref(), &overrides) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("\n*** FATAL CONFIG FILE ERROR (VaultKey {}) ***\n{e}", env!("CARGO_PKG_VERSION"));
+            std::process::exit(1);
+        }
+    };
+    let level = match config.loglevel.as_str() {
+        "debug" => "debug",
+        "verbose" => "info",
+        "notice" => "info",
+        "warning" | "nothing" => "warn",
+        _ => "info",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    if config.logfile.is_empty() {
+        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    } else {
+        match std::fs::OpenOptions::new().create(true).append(true).open(&config.logfile) {
+            Ok(f) => tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(std::sync::Mutex::new(f)).init(),
+            Err(e) => {
+                eprintln!("Can't open the log file {}: {e}", config.logfile);
+                std::process::exit(1);
+            }
+        }
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .thread_name("vk-io")
+        .build()
+        .expect("tokio runtime");
+    if let Err(e) = rt.block_on(vaultkey::run(config)) {
+        eprintln!("vk-server: {e}");
+        std::process::exit(1);
+    }
+}

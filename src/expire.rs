@@ -1,0 +1,65 @@
+//! The active expire cycle: keeps expired keys from piling up without stalling clients.
+//!
+//! Every `1000/hz` ms it takes the server lock for a bounded slice of time and walks segments
+//! from where it left off, deleting expired keys (logged as DEL, as Redis does).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+
+use crate::db::SEGMENTS;
+use crate::server::{Server, Shared};
+use crate::util::now_ms;
+
+/// Longest the cycle holds the lock per run.
+const SLICE: Duration = Duration::from_millis(2);
+
+pub async fn active_expire_loop(shared: Arc<Shared>) {
+    loop {
+        let hz = shared.srv.lock().config.hz.max(1);
+        tokio::time::sleep(Duration::from_millis(1000 / hz as u64)).await;
+        if shared.shutting_down.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        let lsn = {
+            let mut srv = shared.srv.lock();
+            run_cycle(&mut srv)
+        };
+        let _ = lsn;
+    }
+}
+
+/// One bounded pass; returns the log position of the DELs it logged.
+pub fn run_cycle(srv: &mut Server) -> u64 {
+    if !srv.active_expire_enabled || srv.loading {
+        return 0;
+    }
+    let start = Instant::now();
+    let now = now_ms();
+    let mut expired = Vec::new();
+    let mut lsn = 0;
+    for db in 0..srv.dbs.len() {
+        if srv.dbs[db].expires_count() == 0 {
+            continue;
+        }
+        let mut looked = 0;
+        while looked < SEGMENTS && start.elapsed() < SLICE {
+            let idx = srv.dbs[db].expire_cursor;
+            srv.dbs[db].expire_cursor = (idx + 1) % SEGMENTS;
+            expired.clear();
+            srv.dbs[db].expired_in_segment(idx, now, &mut expired);
+            for key in &expired {
+                srv.delete_expired(db, key);
+                srv.pending_log.push((db, vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)]));
+                // Each expiry is its own log entry, never wrapped with others in MULTI/EXEC.
+                lsn = lsn.max(srv.flush_log());
+            }
+            looked += 1;
+        }
+    }
+    if !srv.ready_keys.is_empty() {
+        srv.handle_ready_keys();
+    }
+    lsn
+}

@@ -1,0 +1,260 @@
+//! Networking: the accept loop and one task per connection.
+//!
+//! A connection reads whatever the socket has, executes every complete request in the buffer
+//! under one acquisition of the server lock (pipelining costs one lock, not one per command),
+//! encodes the replies, waits — outside the lock — until the log covering its writes is durable
+//! when `appendfsync always` asks for that, and writes the replies out.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
+
+use crate::client::{Client, ClientShared, ReplyMode};
+use crate::resp::{self, Limits, Parsed, Reply};
+use crate::server::{execute, Action, Shared};
+
+/// Accepts connections on `listener` until shutdown.
+pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
+    loop {
+        tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, addr)) => {
+                    let shared = shared.clone();
+                    let laddr = stream.local_addr().map(|a| a.to_string()).unwrap_or_default();
+                    tokio::spawn(async move {
+                        handle(shared, stream, addr.to_string(), laddr).await;
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            },
+            _ = shared.shutdown.notified() => return,
+        }
+    }
+}
+
+enum Step {
+    /// All complete requests were executed; read more.
+    Continue,
+    Blocked { rx: tokio::sync::oneshot::Receiver<Reply>, deadline_ms: i64, timeout_reply: Reply },
+    Close,
+}
+
+struct Conn {
+    shared: Arc<Shared>,
+    client: Client,
+    inbuf: BytesMut,
+    out: BytesMut,
+    wait_lsn: u64,
+}
+
+impl Conn {
+    fn limits(&self, max_bulk: usize) -> Limits {
+        Limits { max_bulk_len: max_bulk, authenticated: self.client.authenticated }
+    }
+
+    fn emit(&mut self, reply: &Reply, mode_before: ReplyMode) {
+        let suppress = mode_before == ReplyMode::Skip
+            || self.client.reply_mode == ReplyMode::Off
+            || (self.client.reply_mode == ReplyMode::Skip && mode_before != ReplyMode::Skip);
+        if mode_before == ReplyMode::Skip && self.client.reply_mode == ReplyMode::Skip {
+            self.client.reply_mode = ReplyMode::On;
+        }
+        if !suppress {
+            resp::encode(reply, self.client.resp, &mut self.out);
+        }
+    }
+
+    /// Executes every complete request in the input buffer.
+    fn process(&mut self) -> Step {
+        let shared = self.shared.clone();
+        let mut guard: Option<parking_lot::MutexGuard<crate::server::Server>> = None;
+        loop {
+            let max_bulk = match &guard {
+                Some(g) => g.config.proto_max_bulk_len,
+                None => shared.srv.lock().config.proto_max_bulk_len,
+            };
+            let limits = self.limits(max_bulk);
+            let parsed = resp::parse_request(&mut self.inbuf, limits);
+            match parsed {
+                Ok(Parsed::Incomplete) => return Step::Continue,
+                Ok(Parsed::Command(argv)) => {
+                    if argv.is_empty() {
+                        continue;
+                    }
+                    let srv = guard.get_or_insert_with(|| shared.srv.lock());
+                    self.client.shared.tot_cmds.fetch_add(1, Ordering::Relaxed);
+                    let mode_before = self.client.reply_mode;
+                    let outcome = execute(srv, &mut self.client, argv);
+                    self.wait_lsn = self.wait_lsn.max(outcome.wait_lsn);
+                    if let Some(r) = &outcome.reply {
+                        self.emit(r, mode_before);
+                    }
+                    match outcome.action {
+                        Action::None => {}
+                        Action::Close => return Step::Close,
+                        Action::Block { rx, deadline_ms, timeout_reply } => {
+                            return Step::Blocked { rx, deadline_ms, timeout_reply }
+                        }
+                    }
+                }
+                Err(e) => {
+                    let srv = guard.get_or_insert_with(|| shared.srv.lock());
+                    srv.stats.total_error_replies += 1;
+                    *srv.stats.errors.entry("ERR".into()).or_default() += 1;
+                    tracing::debug!("protocol error from {}: {}", self.client.shared.addr, e.0);
+                    resp::encode(&Reply::Error(format!("ERR {}", e.0)), self.client.resp, &mut self.out);
+                    return Step::Close;
+                }
+            }
+        }
+    }
+
+    /// Writes pending replies, first waiting for the durability they depend on.
+    async fn flush(&mut self, stream: &mut TcpStream) -> std::io::Result<()> {
+        if self.out.is_empty() {
+            return Ok(());
+        }
+        if self.wait_lsn > 0 {
+            let mut rx = self.shared.durable.subscribe();
+            let lsn = self.wait_lsn;
+            let _ = rx.wait_for(|d| d.lsn >= lsn || d.failed).await;
+            self.wait_lsn = 0;
+        }
+        let n = self.out.len();
+        stream.write_all(&self.out).await?;
+        self.client.shared.tot_net_out.fetch_add(n as u64, Ordering::Relaxed);
+        self.out.clear();
+        Ok(())
+    }
+}
+
+/// Runs one connection to completion.
+pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, laddr: String) {
+    let _ = stream.set_nodelay(true);
+    let (push_tx, mut push_rx) = mpsc::unbounded_channel::<Reply>();
+    let fd = {
+        use std::os::fd::AsRawFd;
+        stream.as_raw_fd() as i64
+    };
+    let admitted = {
+        let mut srv = shared.srv.lock();
+        srv.stats.total_connections_received += 1;
+        let id = srv.next_client_id.fetch_add(1, Ordering::Relaxed);
+        let cs = Arc::new(ClientShared::new(id, addr, laddr, fd, push_tx));
+        if srv.clients.len() >= srv.config.maxclients {
+            srv.stats.rejected_connections += 1;
+            None
+        } else {
+            srv.clients.insert(id, cs.clone());
+            let authed = srv.config.requirepass.is_none();
+            Some((Client::new(cs, authed), srv.config.timeout))
+        }
+    };
+    let Some((client, idle_timeout)) = admitted else {
+        let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+        return;
+    };
+    let mut conn = Conn { shared: shared.clone(), client, inbuf: BytesMut::with_capacity(16 * 1024), out: BytesMut::with_capacity(16 * 1024), wait_lsn: 0 };
+    let cs = conn.client.shared.clone();
+
+    'outer: loop {
+        let step = conn.process();
+        match step {
+            Step::Continue => {}
+            Step::Close => {
+                let _ = conn.flush(&mut stream).await;
+                break;
+            }
+            Step::Blocked { mut rx, deadline_ms, timeout_reply } => {
+                if conn.flush(&mut stream).await.is_err() {
+                    break;
+                }
+                let reply = loop {
+                    let sleep = if deadline_ms > 0 {
+                        let left = (deadline_ms - crate::util::now_ms()).max(0) as u64;
+                        Duration::from_millis(left)
+                    } else {
+                        Duration::from_secs(3600 * 24 * 365)
+                    };
+                    tokio::select! {
+                        r = &mut rx => break r.ok(),
+                        _ = tokio::time::sleep(sleep) => {
+                            let mut srv = conn.shared.srv.lock();
+                            if srv.remove_waiter(conn.client.id).is_some() {
+                                break Some(timeout_reply.clone());
+                            }
+                            drop(srv);
+                            // Served concurrently: the reply is in the channel.
+                            break rx.try_recv().ok();
+                        }
+                        r = stream.read_buf(&mut conn.inbuf) => {
+                            if matches!(r, Ok(0) | Err(_)) {
+                                break 'outer;
+                            }
+                        }
+                        _ = cs.kill_notify.notified() => break 'outer,
+                    }
+                };
+                if let Some(r) = reply {
+                    if r.is_error() {
+                        crate::server::count_error(&mut conn.shared.srv.lock(), &r);
+                    }
+                    let mode = conn.client.reply_mode;
+                    conn.emit(&r, mode);
+                    // A served blocking command may have written (BLMOVE): wait for the log.
+                    conn.wait_lsn = conn.wait_lsn.max(conn.shared.srv.lock().last_lsn);
+                }
+                continue;
+            }
+        }
+        if conn.flush(&mut stream).await.is_err() {
+            break;
+        }
+        if cs.killed.load(Ordering::SeqCst) {
+            break;
+        }
+        let idle = if idle_timeout > 0 && conn.client.subscription_count() == 0 && !conn.client.is_monitor {
+            Duration::from_secs(idle_timeout)
+        } else {
+            Duration::from_secs(3600 * 24 * 365)
+        };
+        tokio::select! {
+            r = stream.read_buf(&mut conn.inbuf) => match r {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    cs.tot_net_in.fetch_add(n as u64, Ordering::Relaxed);
+                    cs.last_interaction_ms.store(crate::util::now_ms(), Ordering::Relaxed);
+                    let limit = conn.shared.srv.lock().config.client_query_buffer_limit;
+                    if conn.inbuf.len() > limit {
+                        tracing::warn!("closing client {}: query buffer of {} bytes exceeds client-query-buffer-limit", cs.addr, conn.inbuf.len());
+                        break;
+                    }
+                }
+            },
+            Some(msg) = push_rx.recv() => {
+                resp::encode(&msg, conn.client.resp, &mut conn.out);
+                while let Ok(m) = push_rx.try_recv() {
+                    resp::encode(&m, conn.client.resp, &mut conn.out);
+                }
+            }
+            _ = cs.kill_notify.notified() => break,
+            _ = tokio::time::sleep(idle) => break,
+        }
+    }
+
+    // Cleanup: unregister everywhere.
+    let mut srv = shared.srv.lock();
+    srv.clients.remove(&conn.client.id);
+    srv.pubsub.remove_client(conn.client.id);
+    srv.remove_waiter(conn.client.id);
+    crate::server::unwatch_all(&mut srv, &mut conn.client);
+    srv.monitors.retain(|m| m.id != conn.client.id);
+}
