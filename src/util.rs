@@ -117,7 +117,7 @@ pub fn fmt_double(d: f64) -> String {
         return if d.is_sign_negative() { "-0".into() } else { "0".into() };
     }
     const LIMIT: f64 = (i64::MAX / 2) as f64;
-    if d.fract() == 0.0 && d > -LIMIT && d < LIMIT {
+    if d.fract() == 0.0 && d >= -LIMIT && d <= LIMIT {
         return (d as i64).to_string();
     }
     let sign = if d < 0.0 { "-" } else { "" };
@@ -273,6 +273,11 @@ fn glob_inner(mut p: &[u8], mut s: &[u8], nocase: bool, depth: u32) -> bool {
                 p = &p[1..];
             }
             break;
+        }
+    }
+    if s.is_empty() {
+        while !p.is_empty() && p[0] == b'*' {
+            p = &p[1..];
         }
     }
     p.is_empty() && s.is_empty()
