@@ -33,6 +33,22 @@ impl Hash {
             Hash::Table(_) => "hashtable",
         }
     }
+    /// The value of `field`.
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        match self {
+            Hash::Listpack(v) => v.iter().find(|(f, _)| &f[..] == field).map(|(_, x)| &x[..]),
+            Hash::Table(m) => m.get(field).map(|x| &x[..]),
+        }
+    }
+
+    /// (field, value) pairs in the hash's order.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], &[u8])> + '_> {
+        match self {
+            Hash::Listpack(v) => Box::new(v.iter().map(|(f, x)| (&f[..], &x[..]))),
+            Hash::Table(m) => Box::new(m.iter().map(|(f, x)| (&f[..], &x[..]))),
+        }
+    }
+
     pub fn approx_size(&self) -> usize {
         match self {
             Hash::Listpack(v) => v.iter().map(|(f, x)| f.len() + x.len() + 32).sum(),

@@ -36,6 +36,15 @@ impl Set {
             Set::Table(_) => "hashtable",
         }
     }
+    /// Every member as bytes (intset members as their decimal form), in the set's order.
+    pub fn members(&self) -> Vec<Sds> {
+        match self {
+            Set::Intset(v) => v.iter().map(|i| i.to_string().into_bytes().into_boxed_slice()).collect(),
+            Set::Listpack(v) => v.clone(),
+            Set::Table(m) => m.iter().cloned().collect(),
+        }
+    }
+
     pub fn approx_size(&self) -> usize {
         match self {
             Set::Intset(v) => v.len() * 8,

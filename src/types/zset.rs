@@ -55,6 +55,14 @@ impl ZSet {
             ZSet::Skiplist(_) => "skiplist",
         }
     }
+    /// (member, score) pairs in ascending (score, member) order.
+    pub fn iter(&self) -> Box<dyn Iterator<Item = (&[u8], f64)> + '_> {
+        match self {
+            ZSet::Listpack(v) => Box::new(v.iter().map(|(m, s)| (&m[..], *s))),
+            ZSet::Skiplist(s) => Box::new(s.order.iter().map(|(s, m)| (&m[..], s.0))),
+        }
+    }
+
     pub fn approx_size(&self) -> usize {
         match self {
             ZSet::Listpack(v) => v.iter().map(|(m, _)| m.len() + 24).sum(),
