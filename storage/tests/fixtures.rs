@@ -26,7 +26,6 @@ fn every_rdb_fixture_decodes_and_matches_expected() {
     let mut compared = 0;
     for f in &files {
         let dir = case_dir(f);
-        let case = dir.file_name().unwrap().to_string_lossy().to_string();
         let r = match read_all(f) {
             Ok(r) => r,
             Err(e) => {

@@ -426,13 +426,12 @@ fn parse_stream_node(items: &[Item<'_>], master: StreamId, out: &mut Vec<StreamE
         let seq = master.seq.wrapping_add(int(&mut it, "entry seq delta")? as u64);
         let id = StreamId { ms, seq };
         let mut fields = Vec::new();
-        let expected_lp_count;
-        if flags & STREAM_ITEM_FLAG_SAMEFIELDS != 0 {
+        let expected_lp_count = if flags & STREAM_ITEM_FLAG_SAMEFIELDS != 0 {
             for f in &master_fields {
                 let v = it.next().ok_or("entry ends inside its values")?;
                 fields.push((f.clone(), v.to_vec()));
             }
-            expected_lp_count = nmaster as i64 + 3;
+            nmaster as i64 + 3
         } else {
             let nf = usize::try_from(int(&mut it, "entry field count")?).map_err(|_| "negative field count".to_string())?;
             if nf > items.len() {
@@ -443,8 +442,8 @@ fn parse_stream_node(items: &[Item<'_>], master: StreamId, out: &mut Vec<StreamE
                 let v = it.next().ok_or("entry ends inside its values")?;
                 fields.push((f.to_vec(), v.to_vec()));
             }
-            expected_lp_count = 2 * nf as i64 + 4;
-        }
+            2 * nf as i64 + 4
+        };
         if int(&mut it, "entry lp-count")? != expected_lp_count {
             return Err(format!("entry {id} has a wrong lp-count"));
         }

@@ -91,7 +91,7 @@ pub fn parse(blob: &[u8]) -> Result<Vec<Item<'_>>, EncodingError> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

@@ -5,6 +5,9 @@
 use super::Cursor;
 use crate::rdb::error::EncodingError;
 
+/// Field/value pairs in zipmap order.
+pub type Pairs = Vec<(Vec<u8>, Vec<u8>)>;
+
 const BIGLEN: u8 = 254;
 const END: u8 = 255;
 
@@ -17,12 +20,11 @@ fn read_len(c: &mut Cursor<'_>) -> Result<Option<usize>, EncodingError> {
 }
 
 /// Parses and validates a zipmap blob into field/value pairs.
-pub fn parse(blob: &[u8]) -> Result<Vec<(Vec<u8>, Vec<u8>)>, EncodingError> {
+pub fn parse(blob: &[u8]) -> Result<Pairs, EncodingError> {
     let mut c = Cursor::new(blob);
     let _zmlen = c.u8("zipmap header")?;
     let mut out = Vec::new();
-    loop {
-        let Some(klen) = read_len(&mut c)? else { break };
+    while let Some(klen) = read_len(&mut c)? {
         let key = c.take(klen, "zipmap key")?;
         let vlen = read_len(&mut c)?.ok_or_else(|| EncodingError::new("zipmap ends between a field and its value"))?;
         let free = usize::from(c.u8("zipmap free")?);
