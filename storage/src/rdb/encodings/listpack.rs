@@ -51,6 +51,16 @@ fn push_backlen(out: &mut Vec<u8>, l: usize) {
     }
 }
 
+/// True when `back` is exactly the back-length encoding of `l` (no allocation).
+fn backlen_matches(back: &[u8], l: usize) -> bool {
+    let n = back.len();
+    back.iter().enumerate().all(|(pos, b)| {
+        let i = n - 1 - pos;
+        let group = ((l >> (7 * i)) & 127) as u8;
+        *b == if i == n - 1 { group } else { group | 128 }
+    })
+}
+
 /// Parses and validates a listpack blob.
 pub fn parse(blob: &[u8]) -> Result<Vec<Item<'_>>, EncodingError> {
     let mut c = Cursor::new(blob);
@@ -98,9 +108,7 @@ pub fn parse(blob: &[u8]) -> Result<Vec<Item<'_>>, EncodingError> {
         let entry_len = c.pos - start;
         let n = backlen_size(entry_len);
         let back = c.take(n, "listpack back length")?;
-        let mut expect = Vec::with_capacity(5);
-        push_backlen(&mut expect, entry_len);
-        if back != expect.as_slice() {
+        if !backlen_matches(back, entry_len) {
             return Err(EncodingError::new(format!("listpack entry at offset {start} has a wrong back length")));
         }
         if c.pos > body_end {
