@@ -88,6 +88,8 @@ pub struct Db {
     segs: Vec<Arc<Segment>>,
     keys: usize,
     expires: usize,
+    /// Bytes copied by copy-on-write since the last snapshot was taken (`rdb_last_cow_size`).
+    cow_bytes: usize,
     hasher: hashbrown::DefaultHashBuilder,
     /// Cursor of the active expire cycle (segment index).
     pub expire_cursor: usize,
@@ -105,6 +107,7 @@ impl Db {
             segs: (0..SEGMENTS).map(|_| Arc::new(Segment::default())).collect(),
             keys: 0,
             expires: 0,
+            cow_bytes: 0,
             hasher: hashbrown::DefaultHashBuilder::default(),
             expire_cursor: 0,
         }
@@ -118,6 +121,25 @@ impl Db {
     #[inline]
     fn seg_of(hash: u64) -> usize {
         (hash >> SEG_SHIFT) as usize
+    }
+
+    /// A segment for writing: copied first if a snapshot still shares it.
+    #[inline]
+    fn seg_mut<'a>(segs: &'a mut [Arc<Segment>], idx: usize, cow_bytes: &mut usize) -> &'a mut Segment {
+        let seg = &mut segs[idx];
+        if Arc::strong_count(seg) > 1 {
+            *cow_bytes += seg.table.len() * std::mem::size_of::<Entry>() + seg.table.iter().map(|e| e.key.len()).sum::<usize>();
+        }
+        Arc::make_mut(seg)
+    }
+
+    /// Bytes copied by copy-on-write since [`Db::reset_cow_counter`].
+    pub fn cow_bytes(&self) -> usize {
+        self.cow_bytes
+    }
+
+    pub fn reset_cow_counter(&mut self) {
+        self.cow_bytes = 0;
     }
 
     pub fn len(&self) -> usize {
@@ -140,17 +162,17 @@ impl Db {
     /// Mutable access to a key's entry (copy-on-write of its segment if a snapshot holds it).
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let h = self.hash(key);
-        let seg = &mut self.segs[Self::seg_of(h)];
+        let idx = Self::seg_of(h);
         // Only pay for the copy when the key is actually there.
-        seg.table.find(h, |e| &*e.key == key)?;
-        Arc::make_mut(seg).table.find_mut(h, |e| &*e.key == key)
+        self.segs[idx].table.find(h, |e| &*e.key == key)?;
+        Self::seg_mut(&mut self.segs, idx, &mut self.cow_bytes).table.find_mut(h, |e| &*e.key == key)
     }
 
     /// Inserts or replaces a key's entry; returns the previous entry.
     pub fn insert(&mut self, entry: Entry) -> Option<Entry> {
         let h = self.hash(&entry.key);
         let hasher = self.hasher.clone();
-        let seg = Arc::make_mut(&mut self.segs[Self::seg_of(h)]);
+        let seg = Self::seg_mut(&mut self.segs, Self::seg_of(h), &mut self.cow_bytes);
         let has_exp = entry.expire_at != NO_EXPIRE;
         match seg.table.entry(h, |e| e.key == entry.key, |e| hasher.hash_one(&*e.key)) {
             hashbrown::hash_table::Entry::Occupied(mut o) => {
@@ -181,9 +203,9 @@ impl Db {
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let h = self.hash(key);
-        let seg = &mut self.segs[Self::seg_of(h)];
-        seg.table.find(h, |e| &*e.key == key)?;
-        let seg = Arc::make_mut(seg);
+        let idx = Self::seg_of(h);
+        self.segs[idx].table.find(h, |e| &*e.key == key)?;
+        let seg = Self::seg_mut(&mut self.segs, idx, &mut self.cow_bytes);
         let removed = match seg.table.find_entry(h, |e| &*e.key == key) {
             Ok(o) => o.remove().0,
             Err(_) => return None,
@@ -199,11 +221,11 @@ impl Db {
     /// Sets or clears (with [`NO_EXPIRE`]) a key's expiry. Returns false if the key is absent.
     pub fn set_expire(&mut self, key: &[u8], at: i64) -> bool {
         let h = self.hash(key);
-        let seg = &mut self.segs[Self::seg_of(h)];
-        if seg.table.find(h, |e| &*e.key == key).is_none() {
+        let idx = Self::seg_of(h);
+        if self.segs[idx].table.find(h, |e| &*e.key == key).is_none() {
             return false;
         }
-        let seg = Arc::make_mut(seg);
+        let seg = Self::seg_mut(&mut self.segs, idx, &mut self.cow_bytes);
         let Some(e) = seg.table.find_mut(h, |e| &*e.key == key) else { return false };
         let had = e.expire_at != NO_EXPIRE;
         let has = at != NO_EXPIRE;

@@ -18,6 +18,7 @@ pub mod config;
 pub mod db;
 pub mod expire;
 pub mod net;
+pub mod persist;
 pub mod pubsub;
 pub mod resp;
 pub mod server;
@@ -53,13 +54,37 @@ pub async fn run(config: config::Config) -> std::io::Result<()> {
         tracing::error!("cannot create data directory {}: {e}", config.dir.display());
         return Err(e);
     }
-    let srv = server::Server::new(config);
+    let mut srv = server::Server::new(config);
+    load_dataset(&mut srv)?;
     let shared = server::Shared::new(srv);
     tokio::spawn(expire::active_expire_loop(shared.clone()));
     for l in listeners {
         tokio::spawn(net::accept_loop(shared.clone(), l));
     }
     shared_wait_shutdown(shared).await;
+    Ok(())
+}
+
+/// Loads the dataset at startup: the AOF when `appendonly yes`, otherwise the RDB file.
+fn load_dataset(srv: &mut server::Server) -> std::io::Result<()> {
+    let path = persist::rdb_path(srv);
+    match persist::load_rdb_file(srv, &path) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            tracing::error!("{e}");
+            Err(std::io::Error::other(e))
+        }
+    }
+}
+
+/// Work done before the process exits: a final save when asked (SHUTDOWN, or SIGTERM with save
+/// points configured).
+pub fn prepare_shutdown(srv: &mut server::Server, save: bool) -> Result<(), String> {
+    tracing::info!("User requested shutdown...");
+    if save {
+        tracing::info!("Saving the final RDB snapshot before exiting.");
+        persist::save_sync(srv).map_err(|e| format!("Error trying to save the DB, can't exit: {e}"))?;
+    }
     Ok(())
 }
 
@@ -70,6 +95,13 @@ async fn shared_wait_shutdown(shared: Arc<server::Shared>) {
         _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {},
         _ = shared.shutdown.notified() => {},
     }
-    shared.shutting_down.store(true, std::sync::atomic::Ordering::SeqCst);
-    tracing::info!("shutting down");
+    if !shared.shutting_down.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        // A signal, not SHUTDOWN: save if save points are configured (as Redis does on SIGTERM).
+        let mut srv = shared.srv.lock();
+        let save = !srv.config.save.is_empty();
+        if let Err(e) = prepare_shutdown(&mut srv, save) {
+            tracing::error!("{e}");
+        }
+    }
+    tracing::info!("VaultKey is now ready to exit, bye bye...");
 }

@@ -122,6 +122,12 @@ pub struct Server {
     pub log_sink: Option<Box<dyn LogSink>>,
     /// Latest log position handed to the sink.
     pub last_lsn: u64,
+    /// RDB persistence state (INFO persistence, save points).
+    pub rdb: crate::persist::RdbState,
+    /// A handle on the shared state, for background jobs started by commands (BGSAVE).
+    pub shared: std::sync::Weak<Shared>,
+    /// Source code of the loaded function libraries (saved in RDB files and AOF rewrites).
+    pub function_libraries: Vec<Bytes>,
 }
 
 /// Where propagated commands go (the AOF writer, later the replication backlog).
@@ -152,12 +158,14 @@ pub struct Durable {
 impl Shared {
     pub fn new(srv: Server) -> Arc<Shared> {
         let (durable, _) = tokio::sync::watch::channel(Durable::default());
-        Arc::new(Shared {
+        let shared = Arc::new(Shared {
             srv: Mutex::new(srv),
             shutdown: tokio::sync::Notify::new(),
             shutting_down: AtomicBool::new(false),
             durable,
-        })
+        });
+        shared.srv.lock().shared = Arc::downgrade(&shared);
+        shared
     }
 }
 
@@ -200,6 +208,9 @@ impl Server {
             config_file: String::new(),
             log_sink: None,
             last_lsn: 0,
+            rdb: crate::persist::RdbState { last_bgsave_ok: true, ..Default::default() },
+            shared: std::sync::Weak::new(),
+            function_libraries: Vec::new(),
         }
     }
 
@@ -349,6 +360,30 @@ impl Server {
     pub fn uptime_secs(&self) -> u64 {
         self.start.elapsed().as_secs()
     }
+
+    /// Registers a function library's code (from an RDB file, FUNCTION RESTORE or the AOF).
+    /// The scripting engine compiles it; until then the code is kept so it is saved again.
+    pub fn load_function_library(&mut self, code: Bytes) -> Result<(), String> {
+        let name = library_name(&code).ok_or_else(|| "Missing library metadata".to_string())?;
+        if self.function_libraries.iter().any(|c| library_name(c).as_deref() == Some(name.as_str())) {
+            return Err(format!("Library '{name}' already exists"));
+        }
+        self.function_libraries.push(code);
+        Ok(())
+    }
+
+    /// Drops every function library (FUNCTION FLUSH, DEBUG RELOAD).
+    pub fn clear_functions(&mut self) {
+        self.function_libraries.clear();
+    }
+}
+
+/// The `name=` of a library's `#!lua name=<name>` shebang line.
+pub fn library_name(code: &[u8]) -> Option<String> {
+    let first = code.split(|&c| c == b'\n').next()?;
+    let line = std::str::from_utf8(first).ok()?;
+    let rest = line.strip_prefix("#!")?;
+    rest.split_whitespace().find_map(|p| p.strip_prefix("name=")).map(|s| s.to_string())
 }
 
 /// What the connection must do after a command.
@@ -712,6 +747,9 @@ impl Server {
     /// Why a write command must be refused now (OOM, MISCONF), if it must.
     pub fn write_refusal(&self, spec: &CommandSpec) -> Option<Reply> {
         let _ = spec;
+        if self.config.stop_writes_on_bgsave_error && !self.config.save.is_empty() && !self.rdb.last_bgsave_ok {
+            return Some(Reply::Error("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.".into()));
+        }
         None
     }
 }

@@ -69,3 +69,17 @@ pub fn render(srv: &Server, sections: &[String]) -> String {
     }
     out
 }
+
+/// Resident set size of this process in bytes (from /proc), 0 if unknown.
+pub fn rss_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|p| p.parse::<u64>().ok()))
+        .map(|pages| pages * 4096)
+        .unwrap_or(0)
+}
+
+/// Best available figure for `used_memory` (the RSS until an allocator counter exists).
+pub fn used_memory_estimate() -> u64 {
+    rss_bytes()
+}

@@ -19,6 +19,7 @@ pub mod hashes;
 pub mod hyperloglog;
 pub mod keys;
 pub mod lists;
+pub mod persistence;
 pub mod pubsub;
 pub mod scripting;
 pub mod server_cmds;
@@ -236,6 +237,7 @@ pub static COMMANDS: LazyLock<CommandTable> = LazyLock::new(|| {
     geo::register(&mut t);
     streams::register(&mut t);
     scripting::register(&mut t);
+    persistence::register(&mut t);
     t
 });
 

@@ -3,6 +3,7 @@
 //! the same one-way conversions, so OBJECT ENCODING answers as Redis does and small collections
 //! stay compact (and keep Redis's element order, e.g. HGETALL of a small hash).
 
+pub mod build;
 pub mod hash;
 pub mod list;
 pub mod set;

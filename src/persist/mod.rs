@@ -1,0 +1,361 @@
+//! RDB snapshots without fork, and loading the dataset at startup.
+//!
+//! # Snapshots
+//! [`capture`] takes, under the server lock, a [`Snapshot`]: every database's
+//! [`DbSnapshot`](crate::db::DbSnapshot) (cheap: a vector of `Arc`ed segments, see `db.rs`) and
+//! the function libraries. A background thread then serializes it with the storage crate's RDB
+//! writer while clients keep reading and writing: a writer that changes a segment the snapshot
+//! still holds copies that segment first. The thread releases each segment as soon as it has
+//! written it, so the extra memory is bounded by what is changed during the snapshot.
+//!
+//! A file is written to a temporary name in the same directory, fsynced, renamed over
+//! `dbfilename`, and the directory fsynced: a crash never leaves a half-written file under the
+//! real name.
+
+pub mod convert;
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use vk_storage::rdb::{RdbEvent, RdbReader, RdbWriter, WriteError, WriteOptions};
+
+use crate::db::{DbSnapshot, Entry, Sds, NO_EXPIRE};
+use crate::server::{Server, Shared};
+use crate::util::now_ms;
+
+/// State of RDB persistence, for INFO persistence and the save points.
+#[derive(Debug, Default)]
+pub struct RdbState {
+    pub bgsave_in_progress: bool,
+    pub bgsave_started: Option<Instant>,
+    /// `srv.dirty` when the running save started (subtracted when it succeeds).
+    pub dirty_at_start: u64,
+    pub last_bgsave_ok: bool,
+    pub last_bgsave_time_sec: i64,
+    /// Unix seconds of the last save attempt (failed saves are retried only after 5 s).
+    pub last_bgsave_try: i64,
+    pub last_cow_size: u64,
+    pub saves: u64,
+    pub scheduled: bool,
+    pub last_error: Option<String>,
+    /// Loading progress (INFO loading_*).
+    pub loading_start: i64,
+    pub loading_total_bytes: u64,
+    pub loading_loaded_bytes: u64,
+    pub loading_loaded_keys: u64,
+    pub last_load_keys_loaded: u64,
+    pub last_load_keys_expired: u64,
+}
+
+/// A point-in-time image of the dataset.
+pub struct Snapshot {
+    pub dbs: Vec<DbSnapshot>,
+    pub functions: Vec<Bytes>,
+    pub opts: WriteOptions,
+    /// Written as the `aof-base` AUX field (1 for an AOF rewrite's base file).
+    pub aof_base: bool,
+    pub now_ms: i64,
+}
+
+/// The RDB writer options from the configuration.
+pub fn write_options(srv: &Server) -> WriteOptions {
+    WriteOptions {
+        version: srv.config.rdb_version as u16,
+        compress: srv.config.rdbcompression,
+        checksum: srv.config.rdbchecksum,
+        thresholds: convert::storage_thresholds(&srv.config.thresholds),
+    }
+}
+
+/// Takes a point-in-time image (call under the server lock; cost independent of data size).
+pub fn capture(srv: &mut Server, aof_base: bool) -> Snapshot {
+    for db in srv.dbs.iter_mut() {
+        db.reset_cow_counter();
+    }
+    Snapshot {
+        dbs: srv.dbs.iter().map(|d| d.snapshot()).collect(),
+        functions: srv.function_libraries.clone(),
+        opts: write_options(srv),
+        aof_base,
+        now_ms: now_ms(),
+    }
+}
+
+/// Serializes a snapshot as an RDB stream into `w`, releasing segments as it goes.
+pub fn write_rdb<W: Write>(snap: Snapshot, w: W) -> Result<W, WriteError> {
+    let mut out = RdbWriter::new(w, snap.opts)?;
+    out.aux(b"redis-ver", crate::server_info::REDIS_VERSION.as_bytes())?;
+    out.aux(b"redis-bits", b"64")?;
+    out.aux(b"ctime", (snap.now_ms / 1000).to_string().as_bytes())?;
+    out.aux(b"used-mem", crate::server_info::used_memory_estimate().to_string().as_bytes())?;
+    out.aux(b"aof-base", if snap.aof_base { b"1" } else { b"0" })?;
+    for f in &snap.functions {
+        out.function(f)?;
+    }
+    for (i, db) in snap.dbs.into_iter().enumerate() {
+        if db.keys == 0 {
+            continue;
+        }
+        out.select_db(i as u64)?;
+        out.resize_db(db.keys as u64, db.expires as u64)?;
+        for seg in db.segments {
+            for e in seg.iter() {
+                // Keys that expired before the snapshot are not saved (as Redis does).
+                let exp = e.expire();
+                if exp.map(|t| t < snap.now_ms).unwrap_or(false) && !snap.aof_base {
+                    continue;
+                }
+                out.key(&e.key, exp, &convert::to_rdb(&e.value))?;
+            }
+            // `seg` drops here: writers no longer copy this segment.
+        }
+    }
+    out.finish()
+}
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Fsyncs a directory so a rename inside it is durable.
+pub fn fsync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Writes a snapshot to `dir/filename` atomically (temp file, fsync, rename, fsync dir).
+/// Returns the file size.
+pub fn save_to_file(snap: Snapshot, dir: &Path, filename: &str) -> Result<u64, String> {
+    let tmp = dir.join(format!("temp-{}-{}.rdb", std::process::id(), TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)));
+    let result = (|| -> Result<u64, String> {
+        let f = File::create(&tmp).map_err(|e| format!("Failed opening the temp RDB file {} (in server root dir {}) for saving: {e}", tmp.display(), dir.display()))?;
+        let w = write_rdb(snap, BufWriter::with_capacity(1 << 20, f)).map_err(|e| format!("Write error saving DB on disk: {e}"))?;
+        let f = w.into_inner().map_err(|e| format!("Write error saving DB on disk: {}", e.error()))?;
+        f.sync_all().map_err(|e| format!("fsync error saving DB on disk: {e}"))?;
+        let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+        drop(f);
+        let target = dir.join(filename);
+        std::fs::rename(&tmp, &target).map_err(|e| format!("Error moving temp DB file {} on the final destination {}: {e}", tmp.display(), target.display()))?;
+        fsync_dir(dir).map_err(|e| format!("Failed to fsync directory {}: {e}", dir.display()))?;
+        Ok(size)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// Where `dbfilename` lives.
+pub fn rdb_path(srv: &Server) -> PathBuf {
+    srv.config.dir.join(&srv.config.dbfilename)
+}
+
+/// SAVE: writes the snapshot in the caller's thread (the server lock is held, as Redis blocks).
+pub fn save_sync(srv: &mut Server) -> Result<(), String> {
+    if srv.rdb.bgsave_in_progress {
+        return Err("ERR Background save already in progress".into());
+    }
+    let dirty = srv.dirty;
+    let snap = capture(srv, false);
+    let dir = srv.config.dir.clone();
+    let name = srv.config.dbfilename.clone();
+    let result = save_to_file(snap, &dir, &name);
+    finish_save(srv, result.map(|_| ()), dirty, 0);
+    srv.rdb.last_error.clone().map_or(Ok(()), |e| Err(e))
+}
+
+fn finish_save(srv: &mut Server, result: Result<(), String>, dirty_at_start: u64, secs: i64) {
+    let now = now_ms() / 1000;
+    srv.rdb.last_bgsave_try = now;
+    match result {
+        Ok(()) => {
+            srv.dirty = srv.dirty.saturating_sub(dirty_at_start);
+            srv.lastsave = now;
+            srv.rdb.last_bgsave_ok = true;
+            srv.rdb.last_error = None;
+            srv.rdb.saves += 1;
+            tracing::info!("DB saved on disk");
+        }
+        Err(e) => {
+            tracing::warn!("{e}");
+            srv.rdb.last_bgsave_ok = false;
+            srv.rdb.last_error = Some(e);
+        }
+    }
+    srv.rdb.last_bgsave_time_sec = secs;
+    srv.rdb.last_cow_size = srv.dbs.iter().map(|d| d.cow_bytes() as u64).sum();
+}
+
+/// BGSAVE: captures under the lock and writes in a background thread.
+pub fn start_bgsave(srv: &mut Server) -> Result<(), String> {
+    if srv.rdb.bgsave_in_progress {
+        return Err("ERR Background save already in progress".into());
+    }
+    let Some(shared) = srv.shared.upgrade() else { return Err("ERR server is shutting down".into()) };
+    let snap = capture(srv, false);
+    let dir = srv.config.dir.clone();
+    let name = srv.config.dbfilename.clone();
+    srv.rdb.bgsave_in_progress = true;
+    srv.rdb.bgsave_started = Some(Instant::now());
+    srv.rdb.dirty_at_start = srv.dirty;
+    tracing::info!("Background saving started");
+    std::thread::Builder::new()
+        .name("vk-bgsave".into())
+        .spawn(move || {
+            let start = Instant::now();
+            let result = save_to_file(snap, &dir, &name).map(|_| ());
+            let mut srv = shared.srv.lock();
+            let dirty = srv.rdb.dirty_at_start;
+            srv.rdb.bgsave_in_progress = false;
+            srv.rdb.bgsave_started = None;
+            finish_save(&mut srv, result, dirty, start.elapsed().as_secs() as i64);
+            if srv.rdb.scheduled {
+                srv.rdb.scheduled = false;
+                let _ = start_bgsave(&mut srv);
+            }
+        })
+        .map_err(|e| format!("ERR cannot start background save: {e}"))?;
+    Ok(())
+}
+
+/// Runs the `save <seconds> <changes>` points (called periodically).
+pub fn save_points_cron(srv: &mut Server) {
+    if srv.rdb.bgsave_in_progress || srv.loading {
+        return;
+    }
+    let now = now_ms() / 1000;
+    let retry_ok = srv.rdb.last_bgsave_ok || now - srv.rdb.last_bgsave_try > 5;
+    let due = srv.config.save.iter().any(|&(secs, changes)| srv.dirty >= changes && now - srv.lastsave >= secs as i64);
+    if due && retry_ok {
+        let _ = start_bgsave(srv);
+    }
+}
+
+/// Result of loading an RDB file.
+#[derive(Debug, Default)]
+pub struct LoadStats {
+    pub keys: u64,
+    pub expired_skipped: u64,
+    pub empty_skipped: u64,
+    pub functions: u64,
+}
+
+/// Loads an RDB stream into the server (the databases are expected empty). Decoding runs in a
+/// separate thread, in parallel with inserting.
+pub fn load_rdb<R: std::io::Read + Send + 'static>(srv: &mut Server, input: R, total_bytes: u64, aof_preamble: bool) -> Result<LoadStats, String> {
+    enum Item {
+        Key(vk_storage::rdb::KeyEntry),
+        Function(Vec<u8>),
+        Progress(u64),
+    }
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(64);
+    let decoder = std::thread::Builder::new()
+        .name("vk-rdb-decode".into())
+        .spawn(move || -> Result<(), String> {
+            let mut r = RdbReader::new(input).map_err(|e| e.to_string())?;
+            let mut batch = Vec::with_capacity(256);
+            loop {
+                let ev = r.next_event().map_err(|e| e.to_string())?;
+                match ev {
+                    None | Some(RdbEvent::Eof { .. }) => break,
+                    Some(RdbEvent::Key(k)) => batch.push(Item::Key(k)),
+                    Some(RdbEvent::Function(code)) => batch.push(Item::Function(code)),
+                    Some(_) => {}
+                }
+                if batch.len() >= 256 {
+                    batch.push(Item::Progress(r.offset()));
+                    if tx.send(std::mem::take(&mut batch)).is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+            batch.push(Item::Progress(r.offset()));
+            let _ = tx.send(batch);
+            Ok(())
+        })
+        .map_err(|e| e.to_string())?;
+    let mut stats = LoadStats::default();
+    let now = now_ms();
+    let t = srv.config.thresholds;
+    srv.rdb.loading_start = now / 1000;
+    srv.rdb.loading_total_bytes = total_bytes;
+    let lru = srv.lru_clock();
+    for batch in rx {
+        for item in batch {
+            match item {
+                Item::Progress(off) => srv.rdb.loading_loaded_bytes = off,
+                Item::Function(code) => {
+                    stats.functions += 1;
+                    srv.load_function_library(Bytes::from(code))?;
+                }
+                Item::Key(k) => {
+                    if k.empty {
+                        stats.empty_skipped += 1;
+                        continue;
+                    }
+                    if !aof_preamble && k.expire_ms.map(|e| e < now).unwrap_or(false) {
+                        stats.expired_skipped += 1;
+                        continue;
+                    }
+                    let db = k.db as usize;
+                    if db >= srv.dbs.len() {
+                        return Err(format!("FATAL: Data file was created with a Redis server configured to handle more than {} databases. Exiting", srv.dbs.len()));
+                    }
+                    let mut e = Entry::new(Sds::from(k.key), convert::from_rdb(k.value, &t));
+                    e.expire_at = k.expire_ms.unwrap_or(NO_EXPIRE);
+                    e.lru = lru;
+                    srv.dbs[db].insert(e);
+                    stats.keys += 1;
+                    srv.rdb.loading_loaded_keys = stats.keys;
+                }
+            }
+        }
+    }
+    match decoder.join() {
+        Ok(r) => r?,
+        Err(_) => return Err("RDB decoder thread panicked".into()),
+    }
+    srv.rdb.last_load_keys_loaded = stats.keys;
+    srv.rdb.last_load_keys_expired = stats.expired_skipped;
+    Ok(stats)
+}
+
+/// Loads `dir/dbfilename` if it exists.
+pub fn load_rdb_file(srv: &mut Server, path: &Path) -> Result<Option<LoadStats>, String> {
+    let f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("Fatal error loading the DB {}: {e}. Exiting.", path.display())),
+    };
+    let size = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = Instant::now();
+    srv.loading = true;
+    let r = load_rdb(srv, BufReader::with_capacity(1 << 20, f), size, false);
+    srv.loading = false;
+    let stats = r.map_err(|e| format!("Fatal error loading the DB {}: {e}. Exiting.", path.display()))?;
+    tracing::info!(
+        "DB loaded from disk: {:.3} seconds ({} keys, {} expired keys skipped)",
+        start.elapsed().as_secs_f64(),
+        stats.keys,
+        stats.expired_skipped
+    );
+    Ok(Some(stats))
+}
+
+/// DEBUG RELOAD: save, flush, load again (synchronously, as Redis does).
+pub fn debug_reload(srv: &mut Server) -> Result<(), String> {
+    save_sync(srv).map_err(|e| format!("ERR Error trying to save the DB: {e}"))?;
+    for db in srv.dbs.iter_mut() {
+        db.clear();
+    }
+    srv.function_libraries.clear();
+    srv.clear_functions();
+    let path = rdb_path(srv);
+    load_rdb_file(srv, &path).map_err(|e| format!("ERR Error trying to load the RDB dump: {e}"))?;
+    Ok(())
+}
+
+/// Keep the `Arc` type in the public surface for the background thread's handle.
+pub type SharedRef = Arc<Shared>;
