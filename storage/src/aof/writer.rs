@@ -247,11 +247,13 @@ impl Shared {
             st.poison = Some(info.clone());
         }
         drop(st);
-        self.progress.notify_all();
-        self.work.notify_all();
+        // The event goes out before waiters wake, so whoever sees the error also finds it
+        // reported.
         if first {
             self.emit(WriterEvent::Poisoned(info));
         }
+        self.progress.notify_all();
+        self.work.notify_all();
     }
 }
 
@@ -507,8 +509,8 @@ fn syncer_main(shared: &Shared, jobs: mpsc::Receiver<SyncJob>) {
                     st.durable = job.target;
                     st.stats.durable_lsn = job.target;
                     drop(st);
-                    shared.progress.notify_all();
                     shared.emit(WriterEvent::Durable(job.target));
+                    shared.progress.notify_all();
                 }
             }
             Err(e) => shared.poison(st, FailedOp::Fsync, &e, None),
@@ -606,8 +608,8 @@ fn writer_main(shared: &Arc<Shared>, mut file: Box<dyn LogFile>) {
                     st.stats.file_size = file.len();
                     st.stats.writes += 1;
                     drop(st);
-                    shared.progress.notify_all();
                     shared.emit(WriterEvent::Written(end));
+                    shared.progress.notify_all();
                     if cfg.policy == FsyncPolicy::Always {
                         sync_inline(shared, file.as_mut());
                     }
@@ -684,8 +686,8 @@ fn sync_inline(shared: &Shared, file: &mut dyn LogFile) -> bool {
                 st.durable = target;
                 st.stats.durable_lsn = target;
                 drop(st);
-                shared.progress.notify_all();
                 shared.emit(WriterEvent::Durable(target));
+                shared.progress.notify_all();
             }
             true
         }
