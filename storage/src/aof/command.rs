@@ -192,6 +192,7 @@ pub struct CommandReader<R> {
     inner: R,
     offset: u64,
     line: u64,
+    last_bulk: u64,
 }
 
 enum Line {
@@ -212,12 +213,18 @@ impl<R: BufRead> CommandReader<R> {
     /// A reader whose input starts at `offset` of the file (after an RDB preamble) and at
     /// `line` (for line counting across files, as `redis-check-aof` does).
     pub fn with_position(inner: R, offset: u64, line: u64) -> Self {
-        CommandReader { inner, offset, line }
+        CommandReader { inner, offset, line, last_bulk: offset }
     }
 
     /// Offset just past the last byte consumed.
     pub fn offset(&self) -> u64 {
         self.offset
+    }
+
+    /// Offset of the payload of the last bulk string read (where `redis-check-aof` reports
+    /// an error found at end of input, e.g. a MULTI without EXEC).
+    pub fn last_bulk_offset(&self) -> u64 {
+        self.last_bulk
     }
 
     /// The current line number.
@@ -382,6 +389,7 @@ impl<R: BufRead> CommandReader<R> {
                         });
                     }
                     let want = u64::try_from(len).unwrap_or(0) + 2;
+                    self.last_bulk = epos;
                     let mut data = Vec::new();
                     let got = match (&mut self.inner).take(want).read_to_end(&mut data) {
                         Ok(n) => n as u64,
