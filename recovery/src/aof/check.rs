@@ -433,12 +433,13 @@ pub fn truncate_to_timestamp(path: &Path, ts: i64, rdb: &mut dyn RdbHook) -> Res
             return Err(FixError::Damaged(d.clone()));
         }
     }
+    // Same order of refusals as redis-check-aof.
+    if offset == 0 {
+        return Err(FixError::NothingBefore { file, ts });
+    }
     let info = report.set_files.iter().find(|f| f.path == file);
     if !info.is_some_and(|f| f.is_last) {
         return Err(FixError::NotLastFile { file, ts, offset });
-    }
-    if offset == 0 {
-        return Err(FixError::NothingBefore { file, ts });
     }
     let from_size = std::fs::metadata(&file).map_err(|source| FixError::Io { file: file.clone(), source })?.len();
     let backup = backup_path(&file);
