@@ -12,6 +12,7 @@
 //! followed by others is reported and left alone, since cutting there would drop the data of
 //! every later file. Like `redis-check-aof --fix`, cutting the last file at garbage also drops
 //! the intact commands after the garbage; the plan says so.
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead};
@@ -161,7 +162,7 @@ pub enum FixError {
     },
     /// Damage found before the timestamp.
     #[error("the AOF is damaged before the timestamp: {}", .0.reason)]
-    Damaged(Damage),
+    Damaged(Box<Damage>),
     /// An I/O error.
     #[error("I/O error on {}: {source}", file.display())]
     Io {
@@ -423,14 +424,14 @@ pub fn truncate_to_timestamp(path: &Path, ts: i64, rdb: &mut dyn RdbHook) -> Res
     let (report, cut) = run_scan(path, rdb, Some(ts));
     let Some((file, offset)) = cut else {
         return match report.verdict {
-            Verdict::Damaged(d) => Err(FixError::Damaged(d)),
+            Verdict::Damaged(d) => Err(FixError::Damaged(Box::new(d))),
             _ => Ok(TimestampCut::Nothing),
         };
     };
     if let Verdict::Damaged(d) = &report.verdict {
         // Damage after the cut point of the same file goes away with the cut.
         if d.file != file || d.offset.is_none_or(|o| o < offset) {
-            return Err(FixError::Damaged(d.clone()));
+            return Err(FixError::Damaged(Box::new(d.clone())));
         }
     }
     // Same order of refusals as redis-check-aof.

@@ -13,6 +13,7 @@
 //! - Malformed bytes anywhere, a damaged RDB part, or a file missing from the manifest are
 //!   errors naming the file, offset and reason.
 //! - Empty files are skipped.
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read};

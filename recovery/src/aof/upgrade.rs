@@ -9,6 +9,7 @@
 //! A crash between 2 and 3 leaves a manifest naming a base that is not in the directory yet,
 //! while the old file is still in place: the next call recognises that state and finishes (the
 //! same conditions as Redis's `loadAppendOnlyFiles`).
+#![deny(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -66,9 +67,7 @@ pub fn upgrade_single_file(data_dir: &Path, names: &AofNames, dir_name: &str) ->
     let aof_dir = data_dir.join(dir_name);
     let manifest_path = aof_dir.join(names.manifest());
     let moved = aof_dir.join(&names.prefix);
-    let needed = if !aof_dir.is_dir() {
-        true
-    } else if !manifest_path.is_file() {
+    let needed = if !aof_dir.is_dir() || !manifest_path.is_file() {
         true
     } else {
         let m = Manifest::load(&manifest_path)
@@ -83,9 +82,11 @@ pub fn upgrade_single_file(data_dir: &Path, names: &AofNames, dir_name: &str) ->
         std::fs::create_dir_all(&aof_dir).map_err(io("create the AOF directory"))?;
         fsync_dir(data_dir).map_err(io("fsync the data directory"))?;
     }
-    let mut m = Manifest::default();
-    m.base = Some(AofInfo::new(names.prefix.clone(), 1, AofFileType::Base));
-    m.curr_base_seq = 1;
+    let m = Manifest {
+        base: Some(AofInfo::new(names.prefix.clone(), 1, AofFileType::Base)),
+        curr_base_seq: 1,
+        ..Manifest::default()
+    };
     atomic_write(&aof_dir, &names.manifest(), &m.to_bytes()).map_err(io("write the manifest"))?;
     std::fs::rename(&old, &moved).map_err(io("move the old AOF into the AOF directory"))?;
     fsync_dir(&aof_dir).map_err(io("fsync the AOF directory"))?;

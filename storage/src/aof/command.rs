@@ -378,7 +378,7 @@ impl<R: BufRead> CommandReader<R> {
                     let len = self.read_number(start, b'$', MAX_HEADER_LINE)?;
                     let epos = self.offset;
                     let line = self.line;
-                    if len < 0 || len > i64::MAX - 2 {
+                    if !(0..=i64::MAX - 2).contains(&len) {
                         return Err(FrameError::Format {
                             offset: start,
                             error_offset: epos,

@@ -574,8 +574,7 @@ mod tests {
     #[test]
     fn quoted_names_roundtrip() -> Result<(), ManifestError> {
         for name in ["my file.aof", "q\"uote", "back\\slash", "tab\there", "it's", "\u{7f}x"] {
-            let mut m = Manifest::default();
-            m.base = Some(AofInfo::new(name, 1, AofFileType::Base));
+            let m = Manifest { base: Some(AofInfo::new(name, 1, AofFileType::Base)), ..Manifest::default() };
             let bytes = m.to_bytes();
             let back = Manifest::parse(&bytes)?;
             assert_eq!(back.base.map(|b| b.name), Some(name.to_string()), "{name:?}");
