@@ -230,3 +230,17 @@ fn a_torn_file_that_is_not_last_is_fatal_and_not_fixable() {
     assert!(matches!(&report.verdict, Verdict::Damaged(d) if !d.fixable));
     assert!(matches!(plan_fix(&report), Err(FixError::NotFixable { .. })));
 }
+
+#[test]
+fn a_torn_file_followed_only_by_empty_files_counts_as_last() {
+    let c = case("redis-7.2.4/damaged-aof-truncated");
+    let tmp = copy_case(&c);
+    let dir = tmp.path().join("appendonlydir");
+    std::fs::write(dir.join("appendonly.aof.3.incr.aof"), b"").expect("write");
+    let mut m = std::fs::read_to_string(dir.join("appendonly.aof.manifest")).expect("manifest");
+    m.push_str("file appendonly.aof.3.incr.aof seq 3 type i\n");
+    std::fs::write(dir.join("appendonly.aof.manifest"), m).expect("manifest");
+    let set = AofSet::open(&dir).expect("open");
+    let report = load(&set, &LoadOptions::default(), &mut Recorder::default()).expect("loads");
+    assert_eq!(report.truncated.map(|t| t.at), Some(92165));
+}

@@ -45,7 +45,8 @@ pub struct AofFile {
     pub path: PathBuf,
     /// Role.
     pub role: FileRole,
-    /// True for the last file in load order: the only one whose tail may be cut.
+    /// True for the last file in load order, or a file followed only by empty files: the only
+    /// ones whose tail may be cut.
     pub is_last: bool,
     /// Size when the set was opened.
     pub size: u64,
@@ -277,6 +278,15 @@ impl AofSet {
                 _ => FileRole::Incr,
             };
             files.push(AofFile { name: info.name, path, role, is_last: i + 1 == total, size });
+        }
+        // A file followed only by empty files is "last" too: cutting its tail drops nothing
+        // else. This happens after a crash during a rewrite, between the manifest naming the
+        // new (still empty) incr file and the switch of the writer to it.
+        for f in files.iter_mut().rev() {
+            f.is_last = true;
+            if f.size > 0 {
+                break;
+            }
         }
         Ok(AofSet {
             layout: AofLayout::MultiPart { dir, manifest_path: manifest_path.to_path_buf(), manifest },
