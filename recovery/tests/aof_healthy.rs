@@ -195,3 +195,35 @@ fn random_truncation_and_bit_flips_never_panic() {
         }
     }
 }
+
+#[test]
+fn damaged_single_files_fix_the_resp_tail_but_never_the_preamble() {
+    use vk_recovery::aof::check::{check_and_fix, DamageKind};
+    let tmp = copy_case(&case("redis-6.2.5/aof-preamble"));
+    let path = tmp.path().join("appendonly.aof");
+    let orig = std::fs::read(&path).expect("read");
+    // A torn RESP tail: fixable, like redis-check-aof --fix on a Redis 6 file.
+    std::fs::write(&path, orig.get(..orig.len() - 5).expect("cut")).expect("write");
+    let report = check(&path, &mut ChecksumScan);
+    let Verdict::Damaged(d) = &report.verdict else { panic!("{:?}", report.verdict) };
+    assert_eq!((d.kind, d.fixable), (DamageKind::Truncated, true));
+    let fixed = check_and_fix(&path, &mut ChecksumScan, &mut |_| true);
+    assert_eq!(fixed.verdict.exit_code(), 1);
+    let len = std::fs::metadata(&path).map(|m| m.len()).ok();
+    assert_eq!(len, d.offset);
+    // A damaged preamble: reported, never cut.
+    let mut bad = orig.clone();
+    if let Some(b) = bad.get_mut(100) {
+        *b ^= 0x01;
+    }
+    std::fs::write(&path, &bad).expect("write");
+    let report = check(&path, &mut ChecksumScan);
+    assert!(matches!(&report.verdict, Verdict::Damaged(d) if d.kind == DamageKind::Rdb && !d.fixable));
+    let mut asked = false;
+    let _ = check_and_fix(&path, &mut ChecksumScan, &mut |_| {
+        asked = true;
+        true
+    });
+    assert!(!asked);
+    assert_eq!(std::fs::read(&path).ok(), Some(bad));
+}
