@@ -1,0 +1,271 @@
+//! The log writer against a fake disk: crash safety of acknowledged LSNs, poisoning, group
+//! commit, every-second fsync.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use vk_storage::aof::command::{encode_command, CommandReader, Entry};
+use vk_storage::aof::writer::{
+    FailedOp, FsyncPolicy, LogWriter, WriterConfig, WriterError, WriterEvent, WriterStatus,
+};
+use vk_storage::io::{Crash, Fault, FaultyFile, ENOSPC};
+
+fn cmd(i: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_command(&mut out, &[b"SET".to_vec(), format!("key:{i}").into_bytes(), vec![b'v'; i % 50]]);
+    out
+}
+
+fn start(file: &FaultyFile, config: WriterConfig) -> LogWriter {
+    LogWriter::start(Box::new(file.clone()), config).expect("spawn writer")
+}
+
+/// Every command in `bytes`, which must parse cleanly.
+fn parse_all(bytes: &[u8]) -> Vec<Vec<Vec<u8>>> {
+    CommandReader::new(bytes)
+        .map(|e| match e.expect("clean parse") {
+            Entry::Command(c) => c.args,
+            Entry::Annotation(_) => panic!("no annotations written"),
+        })
+        .collect()
+}
+
+#[test]
+fn acknowledged_lsns_survive_a_power_failure() {
+    let file = FaultyFile::new();
+    file.set_sync_delay(Duration::from_micros(200));
+    let w = Arc::new(start(&file, WriterConfig::new(FsyncPolicy::Always)));
+    let acked = Arc::new(AtomicU64::new(0));
+    let mut threads = Vec::new();
+    for t in 0..4 {
+        let w = Arc::clone(&w);
+        let acked = Arc::clone(&acked);
+        threads.push(std::thread::spawn(move || {
+            for i in 0..50 {
+                let lsn = w.append_and_wait(&cmd(t * 1000 + i)).expect("append");
+                acked.fetch_max(lsn, Ordering::SeqCst);
+            }
+        }));
+    }
+    // Crash in the middle of the traffic, then again at the end.
+    std::thread::sleep(Duration::from_millis(5));
+    let acked_before = acked.load(Ordering::SeqCst);
+    let image = file.crash(Crash::DropUnsynced);
+    assert!(image.len() as u64 >= acked_before, "acknowledged data lost: {} < {}", image.len(), acked_before);
+    // What survived is whole commands (the writer only fsyncs after whole batches).
+    let _ = parse_all(&image);
+    for t in threads {
+        t.join().expect("appender");
+    }
+    let image = file.crash(Crash::DropUnsynced);
+    assert_eq!(image.len() as u64, acked.load(Ordering::SeqCst));
+    assert_eq!(parse_all(&image).len(), 200);
+}
+
+#[test]
+fn torn_tail_after_crash_is_a_truncated_prefix() {
+    let file = FaultyFile::new();
+    let w = start(&file, WriterConfig::new(FsyncPolicy::No));
+    for i in 0..10 {
+        w.append(&cmd(i)).expect("append");
+    }
+    let lsn = w.append(&cmd(10)).expect("append");
+    w.wait_written(lsn).expect("written");
+    // Nothing fsynced; a torn write kept 25 bytes.
+    let image = file.crash(Crash::KeepTornPrefix(25));
+    assert_eq!(image.len(), 25);
+    let mut r = CommandReader::new(&image[..]);
+    let mut n = 0;
+    loop {
+        match r.next_entry() {
+            Ok(Some(_)) => n += 1,
+            Ok(None) => panic!("25 bytes cannot end on a boundary here"),
+            Err(e) => {
+                assert!(matches!(e, vk_storage::aof::command::FrameError::Truncated { .. }), "{e:?}");
+                break;
+            }
+        }
+    }
+    assert_eq!(n, 0);
+    assert_eq!(w.flush().expect("flush"), lsn);
+    assert_eq!(file.durable().len() as u64, lsn);
+}
+
+#[test]
+fn group_commit_uses_fewer_fsyncs_than_appends() {
+    let file = FaultyFile::new();
+    file.set_sync_delay(Duration::from_millis(1));
+    let w = Arc::new(start(&file, WriterConfig::new(FsyncPolicy::Always)));
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let w = Arc::clone(&w);
+            std::thread::spawn(move || {
+                for i in 0..100 {
+                    let lsn = w.append_and_wait(&cmd(t * 1000 + i)).expect("append");
+                    assert!(w.durable_lsn() >= lsn);
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().expect("appender");
+    }
+    let syncs = file.sync_count();
+    assert!(syncs < 800, "{syncs} fsyncs for 800 appends: no group commit");
+    assert!(syncs > 0);
+    assert_eq!(parse_all(&file.durable()).len(), 800);
+    let stats = w.stats();
+    assert_eq!(stats.durable_lsn, stats.appended_lsn);
+    assert_eq!(stats.fsyncs, syncs);
+}
+
+#[test]
+fn failed_fsync_poisons_and_fails_waiters() {
+    let file = FaultyFile::new();
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let ev2 = Arc::clone(&events);
+    let mut cfg = WriterConfig::new(FsyncPolicy::Always);
+    cfg.on_event = Some(Arc::new(move |e: &WriterEvent| ev2.lock().expect("events").push(e.clone())));
+    let w = start(&file, cfg);
+    let ok = w.append_and_wait(&cmd(1)).expect("first append");
+    file.fail_sync(0, Fault::Io);
+    let err = w.append_and_wait(&cmd(2)).expect_err("fsync fails");
+    match &err {
+        WriterError::Poisoned(p) => {
+            assert_eq!(p.op, FailedOp::Fsync);
+            assert_eq!(p.durable_lsn, ok);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(w.status(), WriterStatus::Poisoned(_)));
+    // No retry: appends are refused, even though the next fsync would "succeed".
+    assert!(matches!(w.append(&cmd(3)), Err(WriterError::Poisoned(_))));
+    assert!(matches!(w.flush(), Err(WriterError::Poisoned(_))));
+    // An already durable LSN still reports durable.
+    assert!(w.wait_durable(ok).is_ok());
+    let stats = w.stats();
+    assert!(stats.poisoned && stats.last_fsync_error.is_some());
+    assert_eq!(stats.durable_lsn, ok);
+    assert!(events.lock().expect("events").iter().any(|e| matches!(e, WriterEvent::Poisoned(_))));
+    assert!(events.lock().expect("events").contains(&WriterEvent::Durable(ok)));
+    assert!(matches!(w.shutdown(), Err(WriterError::Poisoned(_))));
+}
+
+#[test]
+fn short_write_is_cut_back_to_a_command_boundary() {
+    let file = FaultyFile::new();
+    let w = start(&file, WriterConfig::new(FsyncPolicy::Always));
+    let ok = w.append_and_wait(&cmd(1)).expect("first append");
+    file.fail_write(0, Fault::NoSpace, 7);
+    let err = w.append_and_wait(&cmd(2)).expect_err("ENOSPC");
+    match err {
+        WriterError::Poisoned(p) => {
+            assert_eq!(p.op, FailedOp::Write);
+            assert_eq!(p.errno, Some(ENOSPC));
+            assert_eq!(p.truncated_to, Some(ok));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(file.written().len() as u64, ok);
+    let stats = w.stats();
+    assert!(!stats.last_write_ok);
+    assert_eq!(stats.last_write_errno, Some(ENOSPC));
+    assert_eq!(parse_all(&file.crash(Crash::ProcessOnly)).len(), 1);
+}
+
+#[test]
+fn everysec_fsyncs_in_the_background_about_once_per_interval() {
+    let file = FaultyFile::new();
+    let mut cfg = WriterConfig::new(FsyncPolicy::EverySec);
+    cfg.everysec_interval = Duration::from_millis(100);
+    let w = start(&file, cfg);
+    let t0 = Instant::now();
+    let mut last = 0;
+    while t0.elapsed() < Duration::from_millis(550) {
+        last = w.append_and_wait(&cmd(1)).expect("append");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    // Durable without anybody asking for it, within about one interval.
+    assert!(w.wait_durable_timeout(last, Duration::from_millis(400)).expect("no poison"));
+    let syncs = file.sync_count();
+    // ~6 intervals elapsed (plus the last wait): never more than one fsync per interval.
+    assert!((2..=9).contains(&syncs), "{syncs} fsyncs");
+    assert!(file.write_count() > syncs);
+}
+
+#[test]
+fn everysec_counts_delayed_fsync_instead_of_blocking_appenders() {
+    let file = FaultyFile::new();
+    file.set_sync_delay(Duration::from_millis(400));
+    let mut cfg = WriterConfig::new(FsyncPolicy::EverySec);
+    cfg.everysec_interval = Duration::from_millis(20);
+    cfg.delayed_fsync_after = Duration::from_millis(50);
+    let w = start(&file, cfg);
+    let t0 = Instant::now();
+    let mut worst = Duration::ZERO;
+    while t0.elapsed() < Duration::from_millis(300) {
+        let a = Instant::now();
+        let lsn = w.append(&cmd(2)).expect("append");
+        w.wait_written(lsn).expect("written");
+        worst = worst.max(a.elapsed());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(w.stats().delayed_fsync > 0, "{:?}", w.stats());
+    assert!(worst < Duration::from_millis(200), "appender blocked {worst:?} behind a slow fsync");
+    assert!(w.shutdown().is_ok());
+    assert_eq!(file.durable(), file.written());
+}
+
+#[test]
+fn rotate_splits_the_stream_at_an_lsn_boundary() {
+    let old = FaultyFile::new();
+    let new = FaultyFile::new();
+    let mut cfg = WriterConfig::new(FsyncPolicy::No);
+    cfg.start_lsn = 1000;
+    let w = start(&old, cfg);
+    w.append(&cmd(1)).expect("append");
+    let before = w.append(&cmd(2)).expect("append");
+    let boundary = w.rotate(Box::new(new.clone())).expect("rotate");
+    assert_eq!(boundary, before);
+    // The old file is complete and durable before the switch.
+    assert_eq!(old.durable().len() as u64, before - 1000);
+    let after = w.append(&cmd(3)).expect("append");
+    assert_eq!(w.shutdown().expect("shutdown"), after);
+    assert_eq!(parse_all(&old.durable()).len(), 2);
+    assert_eq!(parse_all(&new.durable()), vec![parse_all(&cmd(3)).remove(0)]);
+    assert_eq!(w.stats().file_start_lsn, boundary);
+    assert!(matches!(w.append(&cmd(4)), Err(WriterError::Closed)));
+}
+
+#[test]
+fn shutdown_flushes_under_every_policy() {
+    for policy in [FsyncPolicy::Always, FsyncPolicy::EverySec, FsyncPolicy::No] {
+        let file = FaultyFile::new();
+        let w = start(&file, WriterConfig::new(policy));
+        for i in 0..20 {
+            w.append(&cmd(i)).expect("append");
+        }
+        let lsn = w.shutdown().expect("shutdown");
+        assert_eq!(file.durable().len() as u64, lsn, "{policy:?}");
+        assert_eq!(parse_all(&file.durable()).len(), 20);
+    }
+}
+
+#[test]
+fn real_file_roundtrip() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("appendonly.aof.1.incr.aof");
+    let f = vk_storage::io::StdLogFile::create(&path).expect("create");
+    let mut cfg = WriterConfig::new(FsyncPolicy::EverySec);
+    cfg.everysec_interval = Duration::from_millis(10);
+    let w = LogWriter::start(Box::new(f), cfg).expect("start");
+    for i in 0..100 {
+        w.append(&cmd(i)).expect("append");
+    }
+    let lsn = w.flush().expect("flush");
+    drop(w);
+    let bytes = std::fs::read(&path).expect("read");
+    assert_eq!(bytes.len() as u64, lsn);
+    assert_eq!(parse_all(&bytes).len(), 100);
+}
