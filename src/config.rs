@@ -249,6 +249,16 @@ impl Config {
                 }
             }
             "appendonly" => self.appendonly = yesno(one()?)?,
+            "rdb-version" => {
+                let v = int(one()?)?;
+                if v != 10 && v != 11 {
+                    return Err("argument must be 10 or 11".into());
+                }
+                self.rdb_version = v as u32
+            }
+            "rdbcompression" => self.rdbcompression = yesno(one()?)?,
+            "rdbchecksum" => self.rdbchecksum = yesno(one()?)?,
+            "stop-writes-on-bgsave-error" => self.stop_writes_on_bgsave_error = yesno(one()?)?,
             "appendfsync" => self.appendfsync = one()?.to_string(),
             _ => {
                 self.other.insert(name.to_string(), args.join(" "));
