@@ -241,7 +241,8 @@ impl<R: Read> RdbReader<R> {
                     return Ok(Some(RdbEvent::Eof { checksum }));
                 }
                 OPCODE_FUNCTION_PRE_GA => {
-                    return Err(RdbError::UnknownOpcode { opcode: op, offset: at, version: self.version });
+                    // Redis 7.0 GA refuses it too ("Pre-GA function format not supported").
+                    return Err(inp.corrupt_at(at, "function library in the pre-GA format of Redis 7.0 RC1/RC2 (opcode 246) is not supported"));
                 }
                 t if is_value_type(t, self.magic) => {
                     inp.rdb_type = Some(t);
