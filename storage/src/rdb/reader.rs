@@ -106,8 +106,15 @@ fn parse_digits(d: &[u8]) -> Option<u32> {
     std::str::from_utf8(d).ok()?.parse().ok()
 }
 
+impl RdbReader<std::fs::File> {
+    /// Opens a file and reads its header (the reader buffers itself: no `BufReader` needed).
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self, RdbError> {
+        Self::new(std::fs::File::open(path)?)
+    }
+}
+
 impl<R: Read> RdbReader<R> {
-    /// Reads and checks the header.
+    /// Reads and checks the header. `r` needs no buffering: the reader pulls 64 KiB chunks.
     pub fn new(r: R) -> Result<Self, RdbError> {
         Self::with_options(r, ReadOptions::default())
     }
