@@ -255,3 +255,28 @@ fn module_aux_slot_info_and_old_expiry_opcodes() {
     let e = RdbReader::new(&b"REDIS0010\xf6\x01x"[..]).unwrap().next_event().unwrap_err();
     assert!(e.to_string().contains("pre-GA"), "{e}");
 }
+
+#[test]
+fn structural_counters_match_the_fixture_summaries() {
+    let mut checked = 0;
+    for f in rdb_files() {
+        let dir = case_dir(&f);
+        let m = meta(&dir);
+        let Some(s) = m.get("rdb_contents").cloned() else { continue };
+        if s.get("walk_stopped").is_some() || !f.to_string_lossy().ends_with("dump.rdb") {
+            continue;
+        }
+        let mut r = RdbReader::open(&f).unwrap();
+        while r.next_event().unwrap().is_some() {}
+        let st = r.stats();
+        let want = |k: &str| s.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+        assert_eq!(st.lzf_strings, want("lzf_strings"), "{} lzf", f.display());
+        assert_eq!(st.quicklist_plain_nodes, want("quicklist_plain_nodes"), "{} plain nodes", f.display());
+        assert_eq!(st.stream_pel_entries, want("stream_pel_entries"), "{} pel", f.display());
+        if s.get("quicklist_packed_nodes").is_some() {
+            assert_eq!(st.quicklist_packed_nodes, want("quicklist_packed_nodes"), "{} packed nodes", f.display());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 15, "{checked}");
+}

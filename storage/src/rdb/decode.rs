@@ -51,6 +51,9 @@ impl<R: Read> Input<R> {
             ENC_INT16 => Ok(int_to_vec(i64::from(i16::from_le_bytes(self.array()?)))),
             ENC_INT32 => Ok(int_to_vec(i64::from(i32::from_le_bytes(self.array()?)))),
             ENC_LZF => {
+                if self.rdb_type.is_some() {
+                    self.stats.lzf_strings += 1;
+                }
                 let clen = self.len()?;
                 let len = self.len()?;
                 if len > clen.saturating_mul(lzf::MAX_EXPANSION as u64) {
@@ -258,8 +261,12 @@ pub(crate) fn read_value<R: Read>(inp: &mut Input<R>, t: u8, valkey: bool) -> Re
                 let container = if t == TYPE_LIST_QUICKLIST_2 { inp.len()? } else { QUICKLIST_NODE_PACKED };
                 let (at, b) = inp.blob()?;
                 match container {
-                    QUICKLIST_NODE_PLAIN => v.push(b),
+                    QUICKLIST_NODE_PLAIN => {
+                        inp.stats.quicklist_plain_nodes += 1;
+                        v.push(b)
+                    }
                     QUICKLIST_NODE_PACKED => {
+                        inp.stats.quicklist_packed_nodes += 1;
                         let items = if t == TYPE_LIST_QUICKLIST { ziplist::parse(&b) } else { listpack::parse(&b) }
                             .map_err(|e| inp.enc_err(at, "Quicklist node", e))?;
                         v.extend(items.iter().map(Item::to_vec));
@@ -349,6 +356,7 @@ fn read_stream<R: Read>(inp: &mut Input<R>, t: u8) -> Result<StreamValue, RdbErr
                 return Err(inp.corrupt_at(at, format!("duplicated global PEL entry {id} in group")));
             }
             pel.push(PendingEntry { id, delivery_time_ms, delivery_count });
+            inp.stats.stream_pel_entries += 1;
         }
         let ncons = inp.len()?;
         let mut consumers = Vec::with_capacity(cap(ncons));

@@ -5,7 +5,7 @@ use std::io::Read;
 use super::consts::*;
 use super::decode::{module_name, read_value};
 use super::error::{KeyName, RdbError};
-use super::input::Input;
+use super::input::{Input, ReadStats};
 use super::value::RdbValue;
 
 /// Options of [`RdbReader`].
@@ -158,6 +158,11 @@ impl<R: Read> RdbReader<R> {
         self.input.offset()
     }
 
+    /// Structural counters so far (LZF strings, quicklist node kinds, PEL entries, empty keys).
+    pub fn stats(&self) -> ReadStats {
+        self.input.stats
+    }
+
     /// Database of the keys being read.
     pub fn current_db(&self) -> u64 {
         self.db
@@ -259,6 +264,7 @@ impl<R: Read> RdbReader<R> {
                     let key = inp.key.take().map(|k| k.0).unwrap_or_default();
                     inp.rdb_type = None;
                     let empty = value.is_empty_collection();
+                    inp.stats.empty_keys += u64::from(empty);
                     return Ok(Some(RdbEvent::Key(KeyEntry { db: self.db, key, value, expire_ms, lru_idle, lfu_freq, rdb_type: t, empty, offset: at })));
                 }
                 t if t >= OPCODE_SLOT_INFO - 2 => {
