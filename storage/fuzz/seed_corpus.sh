@@ -5,7 +5,7 @@ FIX="${1:-../../../shared/fixtures}"
 [ -d "$FIX" ] || { echo "fixtures not found at $FIX" >&2; exit 1; }
 mkdir -p corpus/rdb_reader corpus/rdb_payload
 find "$FIX" -name '*.rdb' -size -300k | while read -r f; do
-  cp "$f" "corpus/rdb_reader/$(echo "$f" | tr '/' '_')"
+  cp "$f" "corpus/rdb_reader/$(echo "$f" | sed 's|^.*/fixtures/||' | tr '/' '_')"
 done
 # Payloads: strip the 10-byte footer (the target re-seals it) from every DUMP payload.
 python3 - "$FIX" <<'PY'

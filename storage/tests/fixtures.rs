@@ -211,3 +211,72 @@ fn unsupported_versions_and_types_are_named() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn module_aux_slot_info_and_old_expiry_opcodes() {
+    let id: u64 = (7u64 << 58) | 1; // name starts with 'H', encver 1
+    let mut f = b"REDIS0009".to_vec();
+    f.push(consts::OPCODE_MODULE_AUX);
+    f.push(0x81);
+    f.extend_from_slice(&id.to_be_bytes());
+    f.extend_from_slice(&[2, 2]); // when opcode UINT, when = 2 (after keys)
+    f.extend_from_slice(&[1, 5]); // SINT 5
+    f.extend_from_slice(&[5, 2, b'h', b'i']); // STRING "hi"
+    f.push(0); // EOF of module data
+    f.extend_from_slice(&[consts::OPCODE_SLOT_INFO, 7, 1, 0]);
+    f.extend_from_slice(&[consts::OPCODE_SELECTDB, 2]);
+    f.push(consts::OPCODE_EXPIRETIME);
+    f.extend_from_slice(&1_700_000_000i32.to_le_bytes());
+    f.extend_from_slice(&[consts::OPCODE_IDLE, 10]);
+    f.extend_from_slice(&[0, 1, b'k', 1, b'v']);
+    f.push(consts::OPCODE_EOF);
+    let crc = crc64(&f);
+    f.extend_from_slice(&crc.to_le_bytes());
+    let evs: Vec<RdbEvent> = RdbReader::new(&f[..]).unwrap().map(|e| e.unwrap()).collect();
+    match &evs[0] {
+        RdbEvent::ModuleAux { module_name, encver, when, items, .. } => {
+            assert!(module_name.starts_with('H'));
+            assert_eq!((*encver, *when), (1, 2));
+            assert_eq!(items, &vec![ModuleItem::SInt(5), ModuleItem::String(b"hi".to_vec())]);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(evs[1], RdbEvent::SlotInfo { slot_id: 7, slot_size: 1, expires_slot_size: 0 });
+    assert_eq!(evs[2], RdbEvent::SelectDb(2));
+    match &evs[3] {
+        RdbEvent::Key(k) => {
+            assert_eq!((k.db, k.expire_ms, k.lru_idle, k.lfu_freq), (2, Some(1_700_000_000_000), Some(10), None));
+            assert_eq!(k.value, RdbValue::String(b"v".to_vec()));
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(matches!(evs[4], RdbEvent::Eof { checksum: Checksum::Verified(_) }));
+    // Pre-GA function opcode is refused with a clear reason.
+    let e = RdbReader::new(&b"REDIS0010\xf6\x01x"[..]).unwrap().next_event().unwrap_err();
+    assert!(e.to_string().contains("pre-GA"), "{e}");
+}
+
+#[test]
+fn structural_counters_match_the_fixture_summaries() {
+    let mut checked = 0;
+    for f in rdb_files() {
+        let dir = case_dir(&f);
+        let m = meta(&dir);
+        let Some(s) = m.get("rdb_contents").cloned() else { continue };
+        if s.get("walk_stopped").is_some() || !f.to_string_lossy().ends_with("dump.rdb") {
+            continue;
+        }
+        let mut r = RdbReader::open(&f).unwrap();
+        while r.next_event().unwrap().is_some() {}
+        let st = r.stats();
+        let want = |k: &str| s.get(k).and_then(|v| v.as_u64()).unwrap_or(0);
+        assert_eq!(st.lzf_strings, want("lzf_strings"), "{} lzf", f.display());
+        assert_eq!(st.quicklist_plain_nodes, want("quicklist_plain_nodes"), "{} plain nodes", f.display());
+        assert_eq!(st.stream_pel_entries, want("stream_pel_entries"), "{} pel", f.display());
+        if s.get("quicklist_packed_nodes").is_some() {
+            assert_eq!(st.quicklist_packed_nodes, want("quicklist_packed_nodes"), "{} packed nodes", f.display());
+        }
+        checked += 1;
+    }
+    assert!(checked >= 15, "{checked}");
+}

@@ -137,6 +137,19 @@ proptest! {
     }
 
     #[test]
+    fn hash_with_field_ttl_round_trips_in_v80(m in prop::collection::btree_map(elem(), (elem(), prop::option::of(0i64..i64::MAX)), 1..200)) {
+        let v = RdbValue::HashWithTtl(m.into_iter().map(|(f, (v, e))| (f, v, e)).collect());
+        let p = dump_payload(&v, 80, &WriteOptions::default()).unwrap();
+        prop_assert_eq!(canonical(&parse_payload(&p).unwrap()), canonical(&v));
+        let mut w = RdbWriter::new(Vec::new(), WriteOptions { version: 80, ..WriteOptions::default() }).unwrap();
+        w.key(b"h", Some(1), &v).unwrap();
+        let bytes = w.finish().unwrap();
+        prop_assert_eq!(&bytes[..9], b"VALKEY080");
+        let k = RdbReader::new(&bytes[..]).unwrap().find_map(|e| match e.unwrap() { RdbEvent::Key(k) => Some(k), _ => None }).unwrap();
+        prop_assert_eq!(canonical(&k.value), canonical(&v));
+    }
+
+    #[test]
     fn arbitrary_bytes_never_panic(body in prop::collection::vec(any::<u8>(), 0..300), ver in 1u16..12) {
         let mut f = format!("REDIS{ver:04}").into_bytes();
         f.extend_from_slice(&body);

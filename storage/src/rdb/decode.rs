@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::io::Read;
 
 use super::consts::*;
-use super::encodings::{intset, listpack, ziplist, zipmap, Item};
+use super::encodings::{int_to_vec, intset, listpack, ziplist, zipmap, Item};
 use super::error::{EncodingError, RdbError};
 use super::input::Input;
 use super::lzf;
@@ -47,10 +47,13 @@ impl<R: Read> Input<R> {
             return self.vec(v);
         }
         match v as u8 {
-            ENC_INT8 => Ok((self.u8()? as i8).to_string().into_bytes()),
-            ENC_INT16 => Ok(i16::from_le_bytes(self.array()?).to_string().into_bytes()),
-            ENC_INT32 => Ok(i32::from_le_bytes(self.array()?).to_string().into_bytes()),
+            ENC_INT8 => Ok(int_to_vec(i64::from(self.u8()? as i8))),
+            ENC_INT16 => Ok(int_to_vec(i64::from(i16::from_le_bytes(self.array()?)))),
+            ENC_INT32 => Ok(int_to_vec(i64::from(i32::from_le_bytes(self.array()?)))),
             ENC_LZF => {
+                if self.rdb_type.is_some() {
+                    self.stats.lzf_strings += 1;
+                }
                 let clen = self.len()?;
                 let len = self.len()?;
                 if len > clen.saturating_mul(lzf::MAX_EXPANSION as u64) {
@@ -124,14 +127,15 @@ fn item_i64(it: &Item<'_>) -> Option<i64> {
 }
 
 /// Checks that no element is repeated (Redis refuses duplicates in sets, hashes and zsets).
+/// (Sorting references is much cheaper than hashing every element.)
 fn check_unique<'a, I: IntoIterator<Item = &'a [u8]>>(it: I, n: usize) -> Result<(), String> {
-    let mut seen: HashSet<&[u8]> = HashSet::with_capacity(n.min(4096));
-    for x in it {
-        if !seen.insert(x) {
-            return Err(format!("duplicate element {:?}", String::from_utf8_lossy(x)));
-        }
+    let mut v: Vec<&[u8]> = Vec::with_capacity(n);
+    v.extend(it);
+    v.sort_unstable();
+    match v.windows(2).find(|w| w.first() == w.get(1)) {
+        Some(w) => Err(format!("duplicate element {:?}", String::from_utf8_lossy(w.first().copied().unwrap_or_default()))),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Decodes the value of type `t` that follows in `inp`.
@@ -204,7 +208,7 @@ pub(crate) fn read_value<R: Read>(inp: &mut Input<R>, t: u8, valkey: bool) -> Re
         TYPE_SET_INTSET => {
             let (at, b) = inp.blob()?;
             let ints = intset::parse(&b).map_err(|e| inp.enc_err(at, "Intset", e))?;
-            RdbValue::Set(ints.iter().map(|i| i.to_string().into_bytes()).collect())
+            RdbValue::Set(ints.iter().map(|i| super::encodings::int_to_vec(*i)).collect())
         }
         TYPE_SET_LISTPACK => {
             let (at, b) = inp.blob()?;
@@ -257,8 +261,12 @@ pub(crate) fn read_value<R: Read>(inp: &mut Input<R>, t: u8, valkey: bool) -> Re
                 let container = if t == TYPE_LIST_QUICKLIST_2 { inp.len()? } else { QUICKLIST_NODE_PACKED };
                 let (at, b) = inp.blob()?;
                 match container {
-                    QUICKLIST_NODE_PLAIN => v.push(b),
+                    QUICKLIST_NODE_PLAIN => {
+                        inp.stats.quicklist_plain_nodes += 1;
+                        v.push(b)
+                    }
                     QUICKLIST_NODE_PACKED => {
+                        inp.stats.quicklist_packed_nodes += 1;
                         let items = if t == TYPE_LIST_QUICKLIST { ziplist::parse(&b) } else { listpack::parse(&b) }
                             .map_err(|e| inp.enc_err(at, "Quicklist node", e))?;
                         v.extend(items.iter().map(Item::to_vec));
@@ -348,6 +356,7 @@ fn read_stream<R: Read>(inp: &mut Input<R>, t: u8) -> Result<StreamValue, RdbErr
                 return Err(inp.corrupt_at(at, format!("duplicated global PEL entry {id} in group")));
             }
             pel.push(PendingEntry { id, delivery_time_ms, delivery_count });
+            inp.stats.stream_pel_entries += 1;
         }
         let ncons = inp.len()?;
         let mut consumers = Vec::with_capacity(cap(ncons));

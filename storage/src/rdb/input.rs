@@ -26,6 +26,22 @@ pub(crate) struct Input<R> {
     /// Error context: the key being read and its type.
     pub key: Option<KeyName>,
     pub rdb_type: Option<u8>,
+    pub stats: ReadStats,
+}
+
+/// Structural counters gathered while reading (for `--stats` style reports).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReadStats {
+    /// LZF-compressed strings inside keys (key names, values, blobs; not AUX or function code).
+    pub lzf_strings: u64,
+    /// Quicklist nodes holding a ziplist/listpack.
+    pub quicklist_packed_nodes: u64,
+    /// Quicklist 2 nodes holding one plain element.
+    pub quicklist_plain_nodes: u64,
+    /// Entries of consumer-group PELs.
+    pub stream_pel_entries: u64,
+    /// Keys whose collection was empty.
+    pub empty_keys: u64,
 }
 
 impl<R: Read> Input<R> {
@@ -40,6 +56,7 @@ impl<R: Read> Input<R> {
             digest: CRC64.digest(),
             key: None,
             rdb_type: None,
+            stats: ReadStats::default(),
         }
     }
 

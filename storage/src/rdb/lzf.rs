@@ -84,9 +84,9 @@ pub fn decompress(input: &[u8], out_len: usize) -> Result<Vec<u8>, EncodingError
     Ok(out)
 }
 
-fn hash3(a: u8, b: u8, c: u8) -> usize {
+fn hash3(a: u8, b: u8, c: u8, bits: u32) -> usize {
     let v = u32::from(a) << 16 | u32::from(b) << 8 | u32::from(c);
-    (v.wrapping_mul(2_654_435_761) >> (32 - HASH_LOG)) as usize
+    (v.wrapping_mul(2_654_435_761) >> (32 - bits)) as usize
 }
 
 fn flush_literals(out: &mut Vec<u8>, lits: &[u8]) {
@@ -101,7 +101,9 @@ fn flush_literals(out: &mut Vec<u8>, lits: &[u8]) {
 /// (Redis stores a string compressed only when it saves at least 4 bytes).
 pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(max_out.min(input.len()));
-    let mut table = vec![0u32; 1 << HASH_LOG];
+    // Table sized to the input: small strings must not pay for a 64 KiB memset.
+    let bits = (usize::BITS - input.len().leading_zeros()).clamp(8, HASH_LOG);
+    let mut table = vec![0u32; 1 << bits];
     let mut lit_start = 0usize;
     let mut ip = 0usize;
     while ip + 2 < input.len() {
@@ -109,7 +111,7 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
             (Some(a), Some(b), Some(c)) => (*a, *b, *c),
             _ => break,
         };
-        let h = hash3(a, b, c);
+        let h = hash3(a, b, c, bits);
         let slot = table.get_mut(h)?;
         let cand = *slot as usize;
         *slot = (ip + 1) as u32;
@@ -135,7 +137,7 @@ pub fn compress(input: &[u8], max_out: usize) -> Option<Vec<u8>> {
                 // Index a couple of positions inside the match for better ratios.
                 for p in [ip + l - 2, ip + l - 1] {
                     if let (Some(x), Some(y), Some(z)) = (input.get(p), input.get(p + 1), input.get(p + 2)) {
-                        if let Some(s) = table.get_mut(hash3(*x, *y, *z)) {
+                        if let Some(s) = table.get_mut(hash3(*x, *y, *z, bits)) {
                             *s = (p + 1) as u32;
                         }
                     }

@@ -28,6 +28,7 @@ pub mod writer;
 pub use decode::module_name;
 pub use error::{EncodingError, KeyName, PayloadError, RdbError, WriteError};
 pub use payload::{dump_function_payload, dump_payload, parse_function_payload, parse_payload, payload_version_accepted};
+pub use input::ReadStats;
 pub use reader::{Checksum, KeyEntry, Magic, ModuleItem, RdbEvent, RdbReader, ReadOptions};
 pub use value::{PendingEntry, RdbValue, StreamConsumer, StreamEntry, StreamGroup, StreamId, StreamValue};
 pub use writer::{encode_value, RdbWriter, Thresholds, WriteOptions};

@@ -5,7 +5,7 @@ use std::io::Read;
 use super::consts::*;
 use super::decode::{module_name, read_value};
 use super::error::{KeyName, RdbError};
-use super::input::Input;
+use super::input::{Input, ReadStats};
 use super::value::RdbValue;
 
 /// Options of [`RdbReader`].
@@ -106,8 +106,15 @@ fn parse_digits(d: &[u8]) -> Option<u32> {
     std::str::from_utf8(d).ok()?.parse().ok()
 }
 
+impl RdbReader<std::fs::File> {
+    /// Opens a file and reads its header (the reader buffers itself: no `BufReader` needed).
+    pub fn open(path: impl AsRef<std::path::Path>) -> Result<Self, RdbError> {
+        Self::new(std::fs::File::open(path)?)
+    }
+}
+
 impl<R: Read> RdbReader<R> {
-    /// Reads and checks the header.
+    /// Reads and checks the header. `r` needs no buffering: the reader pulls 64 KiB chunks.
     pub fn new(r: R) -> Result<Self, RdbError> {
         Self::with_options(r, ReadOptions::default())
     }
@@ -149,6 +156,11 @@ impl<R: Read> RdbReader<R> {
     /// Offset of the next byte to be read.
     pub fn offset(&self) -> u64 {
         self.input.offset()
+    }
+
+    /// Structural counters so far (LZF strings, quicklist node kinds, PEL entries, empty keys).
+    pub fn stats(&self) -> ReadStats {
+        self.input.stats
     }
 
     /// Database of the keys being read.
@@ -241,7 +253,8 @@ impl<R: Read> RdbReader<R> {
                     return Ok(Some(RdbEvent::Eof { checksum }));
                 }
                 OPCODE_FUNCTION_PRE_GA => {
-                    return Err(RdbError::UnknownOpcode { opcode: op, offset: at, version: self.version });
+                    // Redis 7.0 GA refuses it too ("Pre-GA function format not supported").
+                    return Err(inp.corrupt_at(at, "function library in the pre-GA format of Redis 7.0 RC1/RC2 (opcode 246) is not supported"));
                 }
                 t if is_value_type(t, self.magic) => {
                     inp.rdb_type = Some(t);
@@ -251,6 +264,7 @@ impl<R: Read> RdbReader<R> {
                     let key = inp.key.take().map(|k| k.0).unwrap_or_default();
                     inp.rdb_type = None;
                     let empty = value.is_empty_collection();
+                    inp.stats.empty_keys += u64::from(empty);
                     return Ok(Some(RdbEvent::Key(KeyEntry { db: self.db, key, value, expire_ms, lru_idle, lfu_freq, rdb_type: t, empty, offset: at })));
                 }
                 t if t >= OPCODE_SLOT_INFO - 2 => {
