@@ -175,6 +175,15 @@ impl Config {
     /// Sets one directive from a file or command line (`startup`) or CONFIG SET.
     /// The error string is the reason, as Redis words it where it has wording.
     pub fn set_directive(&mut self, name: &str, args: &[&str], _startup: bool) -> Result<(), String> {
+        // Multi-argument directives given as one argument ("--save '3600 1'") are split, as
+        // Redis does for its MULTI_ARG configs.
+        let split: Vec<&str>;
+        let args = if matches!(name, "save" | "bind") && args.len() == 1 && !args[0].is_empty() {
+            split = args[0].split_whitespace().collect();
+            &split[..]
+        } else {
+            args
+        };
         let one = || -> Result<&str, String> {
             if args.len() == 1 {
                 Ok(args[0])

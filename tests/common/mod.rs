@@ -70,7 +70,11 @@ pub fn binary_path() -> PathBuf {
 
 /// A loopback port nobody listens on right now.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 pub struct TestServer {
@@ -181,7 +185,9 @@ impl Client {
     pub fn connect(port: u16) -> Client {
         let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        Client { stream: BufReader::new(s) }
+        Client {
+            stream: BufReader::new(s),
+        }
     }
 
     pub fn send(&mut self, args: &[&[u8]]) {
@@ -263,7 +269,10 @@ impl Client {
     /// True if the server closed the connection.
     pub fn is_closed(&mut self) -> bool {
         let mut b = [0u8; 1];
-        self.stream.get_mut().set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        self.stream
+            .get_mut()
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
         matches!(self.stream.read(&mut b), Ok(0) | Err(_))
     }
 }
@@ -271,6 +280,10 @@ impl Client {
 /// `../shared/fixtures` beside the repository; panics if missing (tests never skip silently).
 pub fn fixtures_dir() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures");
-    assert!(p.is_dir(), "fixtures not found at {} (expected ../shared/fixtures beside the repo)", p.display());
+    assert!(
+        p.is_dir(),
+        "fixtures not found at {} (expected ../shared/fixtures beside the repo)",
+        p.display()
+    );
     p
 }
