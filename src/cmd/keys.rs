@@ -68,7 +68,7 @@ pub fn in_db<R>(ctx: &mut Ctx, db: usize, f: impl FnOnce(&mut Ctx) -> R) -> R {
 fn arg_db(ctx: &Ctx, b: &[u8]) -> Result<usize, Reply> {
     let v = arg_i64(b)?;
     if v < i32::MIN as i64 || v > i32::MAX as i64 {
-        return Err(err::not_int());
+        return Err(Reply::Error("ERR value is out of range, value must between -2147483648 and 2147483647".into()));
     }
     if v < 0 || v as usize >= ctx.srv.dbs.len() {
         return Err(Reply::Error(err::DB_RANGE.into()));
@@ -243,6 +243,14 @@ fn scan_impl(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply, Reply> {
         let expired = !loading && e.expire_at != NO_EXPIRE && e.expire_at <= now;
         found.push((e.key.clone(), expired));
     });
+    // Skip trailing empty segments so a finished iteration (or an empty database) answers 0.
+    let mut next = next as usize;
+    while next != 0 && next < crate::db::SEGMENTS && ctx.db().segment(next).is_empty() {
+        next += 1;
+    }
+    if next >= crate::db::SEGMENTS {
+        next = 0;
+    }
     let mut keys = Vec::with_capacity(found.len());
     for (k, expired) in found {
         if expired {
