@@ -456,3 +456,42 @@ fn persist(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         _ => Reply::Int(0),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cmd::strings::tests::Fx;
+    use crate::resp::Reply;
+
+    #[test]
+    fn expire_propagation() {
+        let mut f = Fx::new();
+        f.run(&["SET", "k", "v"]);
+        let (r, rep, _) = f.run(&["EXPIRE", "k", "100", "NX"]);
+        assert_eq!(r, Reply::Int(1));
+        let rep = rep.unwrap();
+        assert_eq!(rep[0][0], "PEXPIREAT");
+        assert_eq!(rep[0][3], "NX");
+        let (r, rep, dirty) = f.run(&["EXPIRE", "k", "100", "NX"]);
+        assert_eq!((r, rep, dirty), (Reply::Int(0), None, 0));
+        let (r, rep, _) = f.run(&["PEXPIREAT", "k", "1"]);
+        assert_eq!(r, Reply::Int(1));
+        assert_eq!(rep.unwrap(), vec![vec!["DEL".to_string(), "k".to_string()]]);
+        assert!(f.srv.dbs[0].get(b"k").is_none());
+        let (r, _, dirty) = f.run(&["EXPIRE", "k", "100"]);
+        assert_eq!((r, dirty), (Reply::Int(0), 0));
+    }
+
+    #[test]
+    fn rename_move_copy_keep_ttl() {
+        let mut f = Fx::new();
+        f.run(&["SET", "k", "v", "EX", "100"]);
+        f.run(&["RENAME", "k", "k2"]);
+        assert!(f.srv.dbs[0].get(b"k2").unwrap().expire_at > 0);
+        f.run(&["COPY", "k2", "k3", "DB", "2"]);
+        assert!(f.srv.dbs[2].get(b"k3").unwrap().expire_at > 0);
+        assert_eq!(f.run(&["MOVE", "k2", "3"]).0, Reply::Int(1));
+        assert!(f.srv.dbs[3].get(b"k2").unwrap().expire_at > 0);
+        assert_eq!(f.srv.dbs[0].expires_count(), 0);
+        assert_eq!(f.srv.dbs[3].expires_count(), 1);
+    }
+}

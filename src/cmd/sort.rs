@@ -66,6 +66,19 @@ fn parse_weight(s: &[u8]) -> Option<f64> {
     if s.is_empty() {
         return Some(0.0);
     }
+    // strtod also reads hexadecimal integers.
+    let (neg, digits) = match t.first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    if digits.len() > 2 && (digits.starts_with(b"0x") || digits.starts_with(b"0X")) {
+        let mut v = 0f64;
+        for &c in &digits[2..] {
+            v = v * 16.0 + (c as char).to_digit(16)? as f64;
+        }
+        return Some(if neg { -v } else { v });
+    }
     let v = crate::util::parse_f64(t)?;
     let text = std::str::from_utf8(t).ok()?.to_ascii_lowercase();
     if v.is_infinite() && !text.contains("inf") {
@@ -456,6 +469,9 @@ mod tests {
         assert_eq!(parse_weight(b"1e-400"), None);
         assert_eq!(parse_weight(b"-inf"), Some(f64::NEG_INFINITY));
         assert_eq!(parse_weight(b"nan"), None);
+        assert_eq!(parse_weight(b"0x10"), Some(16.0));
+        assert_eq!(parse_weight(b"-0X1f"), Some(-31.0));
+        assert_eq!(parse_weight(b"  "), None);
         let argv: Vec<Bytes> = ["SORT", "k", "LIMIT", "0", "1", "GET", "store", "STORE", "a", "STORE", "b"].iter().map(|s| b(s)).collect();
         assert_eq!(sort_keys(&argv), vec![1, 10]);
     }

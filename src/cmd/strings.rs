@@ -590,3 +590,108 @@ fn lcs_impl(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply, Reply> {
     Ok(Reply::Bulk(Bytes::from(result)))
 }
 handler!(lcs, lcs_impl);
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::client::Client;
+    use crate::config::Config;
+    use crate::server::Server;
+
+    /// A server and a client to run command handlers directly and inspect their effects.
+    pub struct Fx {
+        pub srv: Server,
+        pub client: Client,
+    }
+
+    impl Fx {
+        pub fn new() -> Fx {
+            Fx { srv: Server::new(Config::load(None, &[]).unwrap()), client: Client::detached(1) }
+        }
+        /// Runs a command; returns its reply and what it asked to log instead of itself.
+        pub fn run(&mut self, args: &[&str]) -> (Reply, Option<Vec<Vec<String>>>, u64) {
+            let argv: Vec<Bytes> = args.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
+            let spec = crate::cmd::COMMANDS.get(&argv[0]).expect("command");
+            let mut ctx = Ctx {
+                srv: &mut self.srv,
+                client: &mut self.client,
+                now: crate::util::now_ms(),
+                fx: Default::default(),
+                argv: &argv,
+                no_block: true,
+            };
+            let r = (spec.handler)(&mut ctx, &argv);
+            let rep = ctx.fx.replaced.take().map(|cmds| {
+                cmds.into_iter().map(|c| c.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect()).collect()
+            });
+            (r, rep, ctx.fx.dirty)
+        }
+    }
+
+    fn strs(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn set_relative_expiry_propagates_as_pxat() {
+        let mut f = Fx::new();
+        let (r, rep, _) = f.run(&["SET", "k", "v", "EX", "100", "GET"]);
+        assert_eq!(r, Reply::Nil);
+        let rep = rep.unwrap();
+        assert_eq!(rep[0][..4], strs(&["SET", "k", "v", "PXAT"])[..]);
+        let at: i64 = rep[0][4].parse().unwrap();
+        assert!((at - crate::util::now_ms() - 100_000).abs() < 5000);
+        let (_, rep, _) = f.run(&["SET", "k", "v", "PXAT", "99999999999999"]);
+        assert!(rep.is_none());
+        let (_, rep, _) = f.run(&["SETEX", "k", "10", "v"]);
+        assert_eq!(rep.unwrap()[0][3], "PXAT");
+        let (_, rep, dirty) = f.run(&["SET", "k", "v", "NX", "EX", "10"]);
+        assert!(rep.is_none());
+        assert_eq!(dirty, 0);
+    }
+
+    #[test]
+    fn getex_getdel_getset_incrbyfloat_propagation() {
+        let mut f = Fx::new();
+        f.run(&["SET", "k", "v"]);
+        let (_, rep, _) = f.run(&["GETEX", "k", "EX", "100"]);
+        assert_eq!(rep.unwrap()[0][0], "PEXPIREAT");
+        let (_, rep, _) = f.run(&["GETEX", "k", "PERSIST"]);
+        assert_eq!(rep.unwrap(), vec![strs(&["PERSIST", "k"])]);
+        let (_, rep, dirty) = f.run(&["GETEX", "k", "PERSIST"]);
+        assert!(rep.is_none());
+        assert_eq!(dirty, 0);
+        let (_, rep, dirty) = f.run(&["GETEX", "k"]);
+        assert!(rep.is_none());
+        assert_eq!(dirty, 0);
+        let (r, rep, _) = f.run(&["GETEX", "k", "EXAT", "1"]);
+        assert_eq!(r, Reply::bulk_slice(b"v"));
+        assert_eq!(rep.unwrap(), vec![strs(&["DEL", "k"])]);
+        f.run(&["SET", "k", "v"]);
+        let (_, rep, _) = f.run(&["GETDEL", "k"]);
+        assert_eq!(rep.unwrap(), vec![strs(&["DEL", "k"])]);
+        let (_, rep, _) = f.run(&["GETSET", "k", "x"]);
+        assert_eq!(rep.unwrap(), vec![strs(&["SET", "k", "x"])]);
+        let (r, rep, _) = f.run(&["INCRBYFLOAT", "f", "1.5"]);
+        assert_eq!(r, Reply::bulk_slice(b"1.5"));
+        assert_eq!(rep.unwrap(), vec![strs(&["SET", "f", "1.5", "KEEPTTL"])]);
+    }
+
+    #[test]
+    fn setrange_and_append_bounds() {
+        let mut f = Fx::new();
+        f.srv.config.proto_max_bulk_len = 100;
+        let (r, _, _) = f.run(&["SETRANGE", "k", "99", "ab"]);
+        assert_eq!(r, Reply::Error("ERR string exceeds maximum allowed size (proto-max-bulk-len)".into()));
+        let (r, _, _) = f.run(&["SETRANGE", "k", "98", "ab"]);
+        assert_eq!(r, Reply::Int(100));
+        let (r, _, _) = f.run(&["APPEND", "k", "x"]);
+        assert_eq!(r, Reply::Error("ERR string exceeds maximum allowed size (proto-max-bulk-len)".into()));
+        let (r, _, _) = f.run(&["SETBIT", "b", "800", "1"]);
+        assert_eq!(r, Reply::Error("ERR bit offset is not an integer or out of range".into()));
+        let (r, _, _) = f.run(&["SETBIT", "b", "799", "1"]);
+        assert_eq!(r, Reply::Int(0));
+        let (r, _, _) = f.run(&["LCS", "k", "k"]);
+        assert_eq!(r, Reply::Error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len".into()));
+    }
+}
