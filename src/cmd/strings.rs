@@ -356,19 +356,19 @@ fn incr_impl(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply, Reply> {
 }
 handler!(incr, incr_impl);
 
-/// INCRBYFLOAT key increment
+/// INCRBYFLOAT key increment (in emulated `long double`, as Redis computes it)
 fn incrbyfloat_impl(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply, Reply> {
     let key = &argv[1];
     let cur = match get_str_for_write(ctx, key)? {
-        Some(s) => crate::util::parse_f64(&s).ok_or_else(err::not_float)?,
-        None => 0.0,
+        Some(s) => ld::parse(&s).ok_or_else(err::not_float)?,
+        None => ld::Ext::Zero(false),
     };
-    let by = crate::util::parse_f64(&argv[2]).ok_or_else(err::not_float)?;
-    let new = cur + by;
-    if new.is_nan() || new.is_infinite() {
-        return Err(Reply::Error("ERR increment would produce NaN or Infinity".into()));
-    }
-    let text = Bytes::from(crate::util::fmt_double_human(new));
+    let by = ld::parse(&argv[2]).ok_or_else(err::not_float)?;
+    let new = match ld::add(cur, by) {
+        Some(v) if !ld::is_inf(&v) => v,
+        _ => return Err(Reply::Error("ERR increment would produce NaN or Infinity".into())),
+    };
+    let text = Bytes::from(ld::format(&new));
     ctx.set_key(key, Value::from_bytes(&text), true);
     ctx.notify(notify::STRING, "incrbyfloat", key);
     ctx.propagate_as(vec![vec![Bytes::from_static(b"SET"), key.clone(), text.clone(), Bytes::from_static(b"KEEPTTL")]]);
@@ -693,5 +693,525 @@ pub(crate) mod tests {
         assert_eq!(r, Reply::Int(0));
         let (r, _, _) = f.run(&["LCS", "k", "k"]);
         assert_eq!(r, Reply::Error("ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len".into()));
+    }
+}
+
+/// Redis computes INCRBYFLOAT in C `long double` (x87 80-bit extended: 64-bit significand) and
+/// prints the result with `%.17Lf`, trailing zeros removed. This module emulates exactly that
+/// with exact big-integer arithmetic, so replies match Redis digit for digit.
+pub(crate) mod ld {
+    use std::cmp::Ordering;
+
+    /// Unsigned big integer, little-endian 32-bit limbs, no leading zero limbs.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    struct Big(Vec<u32>);
+
+    impl Big {
+        fn from_u64(v: u64) -> Big {
+            let mut b = Big(vec![v as u32, (v >> 32) as u32]);
+            b.trim();
+            b
+        }
+        fn trim(&mut self) {
+            while self.0.last() == Some(&0) {
+                self.0.pop();
+            }
+        }
+        fn is_zero(&self) -> bool {
+            self.0.is_empty()
+        }
+        fn bits(&self) -> u64 {
+            match self.0.last() {
+                None => 0,
+                Some(&top) => (self.0.len() as u64 - 1) * 32 + (32 - top.leading_zeros() as u64),
+            }
+        }
+        fn mul_small(&mut self, m: u32) {
+            let mut carry = 0u64;
+            for l in self.0.iter_mut() {
+                let v = *l as u64 * m as u64 + carry;
+                *l = v as u32;
+                carry = v >> 32;
+            }
+            if carry > 0 {
+                self.0.push(carry as u32);
+            }
+        }
+        fn add_small(&mut self, a: u32) {
+            let mut carry = a as u64;
+            for l in self.0.iter_mut() {
+                if carry == 0 {
+                    break;
+                }
+                let v = *l as u64 + carry;
+                *l = v as u32;
+                carry = v >> 32;
+            }
+            if carry > 0 {
+                self.0.push(carry as u32);
+            }
+        }
+        /// Divides in place; returns the remainder.
+        fn div_small(&mut self, d: u32) -> u32 {
+            let mut rem = 0u64;
+            for l in self.0.iter_mut().rev() {
+                let v = (rem << 32) | *l as u64;
+                *l = (v / d as u64) as u32;
+                rem = v % d as u64;
+            }
+            self.trim();
+            rem as u32
+        }
+        fn mul_pow10(&mut self, mut k: u64) {
+            while k >= 9 {
+                self.mul_small(1_000_000_000);
+                k -= 9;
+            }
+            self.mul_small(10u32.pow(k as u32));
+        }
+        fn shl(&self, n: u64) -> Big {
+            if self.is_zero() {
+                return Big(Vec::new());
+            }
+            let bits = (n % 32) as u32;
+            let mut out = vec![0u32; (n / 32) as usize];
+            let mut carry = 0u32;
+            for &l in &self.0 {
+                if bits == 0 {
+                    out.push(l);
+                } else {
+                    out.push((l << bits) | carry);
+                    carry = l >> (32 - bits);
+                }
+            }
+            if carry != 0 {
+                out.push(carry);
+            }
+            Big(out)
+        }
+        fn shr(&self, n: u64) -> Big {
+            let limbs = (n / 32) as usize;
+            if limbs >= self.0.len() {
+                return Big(Vec::new());
+            }
+            let bits = (n % 32) as u32;
+            let src = &self.0[limbs..];
+            let mut out = Vec::with_capacity(src.len());
+            for i in 0..src.len() {
+                let hi = if bits > 0 && i + 1 < src.len() { src[i + 1] << (32 - bits) } else { 0 };
+                out.push((src[i] >> bits) | hi);
+            }
+            let mut b = Big(out);
+            b.trim();
+            b
+        }
+        fn bit(&self, i: u64) -> bool {
+            let li = (i / 32) as usize;
+            li < self.0.len() && (self.0[li] >> (i % 32)) & 1 == 1
+        }
+        /// Whether any bit below position `n` is set.
+        fn any_below(&self, n: u64) -> bool {
+            let full = ((n / 32) as usize).min(self.0.len());
+            if self.0[..full].iter().any(|&l| l != 0) {
+                return true;
+            }
+            let rem = n % 32;
+            rem > 0 && full < self.0.len() && self.0[full] & ((1u32 << rem) - 1) != 0
+        }
+        fn low_u64(&self) -> u64 {
+            self.0.first().copied().unwrap_or(0) as u64 | (self.0.get(1).copied().unwrap_or(0) as u64) << 32
+        }
+        fn cmp(&self, o: &Big) -> Ordering {
+            self.0.len().cmp(&o.0.len()).then_with(|| self.0.iter().rev().cmp(o.0.iter().rev()))
+        }
+        fn add(&self, o: &Big) -> Big {
+            let n = self.0.len().max(o.0.len());
+            let mut out = Vec::with_capacity(n + 1);
+            let mut carry = 0u64;
+            for i in 0..n {
+                let v = self.0.get(i).copied().unwrap_or(0) as u64 + o.0.get(i).copied().unwrap_or(0) as u64 + carry;
+                out.push(v as u32);
+                carry = v >> 32;
+            }
+            if carry > 0 {
+                out.push(carry as u32);
+            }
+            Big(out)
+        }
+        /// self - o, requires self >= o.
+        fn sub(&self, o: &Big) -> Big {
+            let mut out = Vec::with_capacity(self.0.len());
+            let mut borrow = 0i64;
+            for i in 0..self.0.len() {
+                let mut v = self.0[i] as i64 - o.0.get(i).copied().unwrap_or(0) as i64 - borrow;
+                borrow = 0;
+                if v < 0 {
+                    v += 1 << 32;
+                    borrow = 1;
+                }
+                out.push(v as u32);
+            }
+            let mut b = Big(out);
+            b.trim();
+            b
+        }
+        fn to_decimal(&self) -> String {
+            if self.is_zero() {
+                return "0".into();
+            }
+            let mut x = self.clone();
+            let mut chunks = Vec::new();
+            while !x.is_zero() {
+                chunks.push(x.div_small(1_000_000_000));
+            }
+            let mut s = chunks.pop().map(|c| c.to_string()).unwrap_or_default();
+            for c in chunks.iter().rev() {
+                s.push_str(&format!("{c:09}"));
+            }
+            s
+        }
+    }
+
+    /// An x87 extended value: m * 2^e with the top bit of m set.
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub enum Ext {
+        Zero(bool),
+        Fin { neg: bool, m: u64, e: i64 },
+        Inf(bool),
+    }
+
+    const MAX_EXP: i64 = 16384; // values are below 2^16384
+    /// Exponent of the denormals (and of the smallest normal, 2^63 * 2^-16445 = 2^-16382).
+    const DENORM_EXP: i64 = -16445;
+
+    /// Rounds n * 2^e (n may have dropped nonzero bits below it: `sticky`) to 64 bits, half to even.
+    fn round(neg: bool, n: &Big, e: i64, sticky: bool) -> Ext {
+        let bl = n.bits();
+        if bl == 0 {
+            return Ext::Zero(neg);
+        }
+        // Right shift that leaves 64 significant bits; below the normal range the exponent is
+        // pinned to that of the denormals (fewer significant bits).
+        let mut sh = bl as i64 - 64;
+        if e + sh < DENORM_EXP {
+            sh = DENORM_EXP - e;
+        }
+        let (m, e2) = if sh <= 0 {
+            (n.low_u64() << (-sh) as u32, e + sh)
+        } else {
+            let sh = sh as u64;
+            let mut m = n.shr(sh).low_u64();
+            let mut e2 = e + sh as i64;
+            let half = n.bit(sh - 1);
+            let rest = sticky || n.any_below(sh - 1);
+            if half && (rest || m & 1 == 1) {
+                m = m.wrapping_add(1);
+                if m == 0 {
+                    m = 1 << 63;
+                    e2 += 1;
+                }
+            }
+            (m, e2)
+        };
+        if m == 0 {
+            Ext::Zero(neg)
+        } else if e2 + 64 > MAX_EXP {
+            Ext::Inf(neg)
+        } else {
+            Ext::Fin { neg, m, e: e2 }
+        }
+    }
+
+    /// Parses like Redis's `string2ld` (strtold; no leading space, no trailing garbage, no NaN,
+    /// no overflow or underflow to zero, shorter than 5 KiB).
+    pub fn parse(s: &[u8]) -> Option<Ext> {
+        if s.is_empty() || s.len() >= 5 * 1024 || s[0].is_ascii_whitespace() {
+            return None;
+        }
+        let t = std::str::from_utf8(s).ok()?.to_ascii_lowercase();
+        let (neg, body) = match t.as_bytes()[0] {
+            b'-' => (true, &t[1..]),
+            b'+' => (false, &t[1..]),
+            _ => (false, &t[..]),
+        };
+        if body == "inf" || body == "infinity" {
+            return Some(Ext::Inf(neg));
+        }
+        if body.starts_with("0x") {
+            return parse_hex(neg, &body.as_bytes()[2..]);
+        }
+        let b = body.as_bytes();
+        let mut i = 0;
+        let mut d = Big(Vec::new());
+        let mut ndigits: i64 = 0; // significant digits accumulated
+        let mut exp10: i64 = 0;
+        let mut any = false;
+        while i < b.len() && b[i].is_ascii_digit() {
+            any = true;
+            if !(d.is_zero() && b[i] == b'0') {
+                d.mul_small(10);
+                d.add_small((b[i] - b'0') as u32);
+                ndigits += 1;
+            }
+            i += 1;
+        }
+        if i < b.len() && b[i] == b'.' {
+            i += 1;
+            while i < b.len() && b[i].is_ascii_digit() {
+                any = true;
+                if !(d.is_zero() && b[i] == b'0') {
+                    d.mul_small(10);
+                    d.add_small((b[i] - b'0') as u32);
+                    ndigits += 1;
+                }
+                exp10 -= 1;
+                i += 1;
+            }
+        }
+        if !any {
+            return None;
+        }
+        if i < b.len() && b[i] == b'e' {
+            i += 1;
+            let eneg = match b.get(i) {
+                Some(b'-') => {
+                    i += 1;
+                    true
+                }
+                Some(b'+') => {
+                    i += 1;
+                    false
+                }
+                _ => false,
+            };
+            let start = i;
+            let mut ev: i64 = 0;
+            while i < b.len() && b[i].is_ascii_digit() {
+                ev = (ev * 10 + (b[i] - b'0') as i64).min(1_000_000_000);
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+            exp10 += if eneg { -ev } else { ev };
+        }
+        if i != b.len() {
+            return None;
+        }
+        if d.is_zero() {
+            return Some(Ext::Zero(neg));
+        }
+        let magnitude = ndigits + exp10; // value is below 10^magnitude
+        if magnitude > 4934 {
+            return None; // overflow: ERANGE
+        }
+        if magnitude < -4952 {
+            return None; // underflow to zero: ERANGE
+        }
+        let r = if exp10 >= 0 {
+            d.mul_pow10(exp10 as u64);
+            round(neg, &d, 0, false)
+        } else {
+            let k = (-exp10) as u64;
+            let pbits = (k as f64 * std::f64::consts::LOG2_10).ceil() as i64 + 1;
+            let s = (pbits - d.bits() as i64 + 67).max(0) as u64;
+            let mut x = d.shl(s);
+            let mut sticky = false;
+            let mut left = k;
+            while left > 0 {
+                let step = left.min(9);
+                sticky |= x.div_small(10u32.pow(step as u32)) != 0;
+                left -= step;
+            }
+            round(neg, &x, -(s as i64), sticky)
+        };
+        match r {
+            Ext::Inf(_) | Ext::Zero(_) => None,
+            v => Some(v),
+        }
+    }
+
+    /// The hexadecimal form strtold accepts: hex digits, optional fraction, optional `p` exponent.
+    fn parse_hex(neg: bool, b: &[u8]) -> Option<Ext> {
+        let mut h = Big(Vec::new());
+        let mut exp2: i64 = 0;
+        let mut i = 0;
+        let mut any = false;
+        let mut frac = false;
+        while i < b.len() {
+            let c = b[i];
+            if c == b'.' && !frac {
+                frac = true;
+            } else if let Some(v) = (c as char).to_digit(16) {
+                any = true;
+                if h.bits() < 20000 {
+                    h.mul_small(16);
+                    h.add_small(v);
+                    if frac {
+                        exp2 -= 4;
+                    }
+                } else if !frac {
+                    exp2 += 4;
+                }
+            } else {
+                break;
+            }
+            i += 1;
+        }
+        if !any {
+            return None;
+        }
+        if i < b.len() && b[i] == b'p' {
+            i += 1;
+            let eneg = match b.get(i) {
+                Some(b'-') => {
+                    i += 1;
+                    true
+                }
+                Some(b'+') => {
+                    i += 1;
+                    false
+                }
+                _ => false,
+            };
+            let start = i;
+            let mut ev: i64 = 0;
+            while i < b.len() && b[i].is_ascii_digit() {
+                ev = (ev * 10 + (b[i] - b'0') as i64).min(1_000_000);
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+            exp2 += if eneg { -ev } else { ev };
+        }
+        if i != b.len() {
+            return None;
+        }
+        if h.is_zero() {
+            return Some(Ext::Zero(neg));
+        }
+        match round(neg, &h, exp2, false) {
+            Ext::Inf(_) | Ext::Zero(_) => None,
+            v => Some(v),
+        }
+    }
+
+    /// a + b; None for NaN (inf - inf).
+    pub fn add(a: Ext, b: Ext) -> Option<Ext> {
+        match (a, b) {
+            (Ext::Inf(x), Ext::Inf(y)) => (x == y).then_some(Ext::Inf(x)),
+            (Ext::Inf(x), _) | (_, Ext::Inf(x)) => Some(Ext::Inf(x)),
+            (Ext::Zero(x), Ext::Zero(y)) => Some(Ext::Zero(x && y)),
+            (Ext::Zero(_), v) | (v, Ext::Zero(_)) => Some(v),
+            (Ext::Fin { neg: na, m: ma, e: ea }, Ext::Fin { neg: nb, m: mb, e: eb }) => {
+                let emin = ea.min(eb);
+                let x = Big::from_u64(ma).shl((ea - emin) as u64);
+                let y = Big::from_u64(mb).shl((eb - emin) as u64);
+                if na == nb {
+                    return Some(round(na, &x.add(&y), emin, false));
+                }
+                Some(match x.cmp(&y) {
+                    Ordering::Equal => Ext::Zero(false),
+                    Ordering::Greater => round(na, &x.sub(&y), emin, false),
+                    Ordering::Less => round(nb, &y.sub(&x), emin, false),
+                })
+            }
+        }
+    }
+
+    pub fn is_inf(v: &Ext) -> bool {
+        matches!(v, Ext::Inf(_))
+    }
+
+    /// `%.17Lf` with trailing zeros (and a trailing '.') removed, "-0" as "0"; "" when it would
+    /// not fit Redis's 5 KiB buffer.
+    pub fn format(v: &Ext) -> String {
+        let (neg, m, e) = match *v {
+            Ext::Zero(_) => return "0".into(),
+            Ext::Inf(n) => return if n { "-inf".into() } else { "inf".into() },
+            Ext::Fin { neg, m, e } => (neg, m, e),
+        };
+        let n = Big::from_u64(m);
+        let x = if e >= 0 {
+            let mut x = n.shl(e as u64);
+            x.mul_pow10(17);
+            x
+        } else {
+            let mut y = n;
+            y.mul_pow10(17);
+            let sh = (-e) as u64;
+            let mut q = y.shr(sh);
+            let half = y.bit(sh - 1);
+            let rest = y.any_below(sh - 1);
+            if half && (rest || q.bit(0)) {
+                q.add_small(1);
+            }
+            q
+        };
+        let mut digits = x.to_decimal();
+        if digits.len() < 18 {
+            digits = format!("{}{}", "0".repeat(18 - digits.len()), digits);
+        }
+        let (ip, fp) = digits.split_at(digits.len() - 17);
+        let mut s = format!("{}{}.{}", if neg { "-" } else { "" }, ip, fp);
+        if s.len() + 1 > 5 * 1024 {
+            return String::new();
+        }
+        while s.ends_with('0') {
+            s.pop();
+        }
+        if s.ends_with('.') {
+            s.pop();
+        }
+        if s == "-0" {
+            s = "0".into();
+        }
+        s
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn incr(a: &str, b: &str) -> String {
+            format(&add(parse(a.as_bytes()).unwrap(), parse(b.as_bytes()).unwrap()).unwrap())
+        }
+
+        #[test]
+        fn matches_redis_long_double() {
+            assert_eq!(incr("10.5", "0.1"), "10.6");
+            assert_eq!(incr("10.6", "-5"), "5.6");
+            assert_eq!(incr("5.6", "5.0e3"), "5005.60000000000000009");
+            assert!(incr("0", "1e308").starts_with("99999999999999999996685879655845645660560099847415567207797047994921734868838061872100126921888539320446747225054013223152134749593960583597420814430196418767959100019603190778663109604507106667939153395788938914560543563061268364901618630217086589253444881623791300855757318142424510452728255046343928578048"));
+            assert_eq!(incr("0.1", "0.2"), "0.3");
+            assert_eq!(incr("3", "1.25"), "4.25");
+            assert_eq!(incr("-0.5", "0.5"), "0");
+            assert_eq!(incr("1", "-1.5"), "-0.5");
+            assert_eq!(incr("0", "1e-20"), "0");
+            assert_eq!(incr("0", "-1e-20"), "0");
+            assert_eq!(
+                incr("1e308", "1e308"),
+                "199999999999999999993371759311691291321120199694831134415594095989843469737676123744200253843777078640893494450108026446304269499187921167194841628860392837535918200039206381557326219209014213335878306791577877829121087126122536729803237260434173178506889763247582601711514636284849020905456510092687857156096"
+            );
+            assert!(parse(b"1e5000").is_none());
+            assert!(parse(b"1e-5000").is_none());
+            assert!(parse(b"1e-4952").is_none());
+            assert!(matches!(parse(b"1e-4950"), Some(Ext::Fin { .. })));
+            assert!(parse(b"nan").is_none());
+            assert!(parse(b" 1").is_none());
+            assert!(parse(b"1 ").is_none());
+            assert!(parse(b"").is_none());
+            assert!(parse(b"abc").is_none());
+            assert!(parse(b".").is_none());
+            assert_eq!(parse(b"inf"), Some(Ext::Inf(false)));
+            assert!(add(parse(b"inf").unwrap(), parse(b"-inf").unwrap()).is_none());
+            assert_eq!(incr("1.5", "-1.5"), "0");
+            assert_eq!(incr("0", ".5"), "0.5");
+            assert_eq!(incr("0", "5."), "5");
+            assert_eq!(incr("0", "0x10"), "16");
+            assert_eq!(incr("0", "-0x1.8p1"), "-3");
+            assert!(parse(b"0x").is_none());
+        }
     }
 }

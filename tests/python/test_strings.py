@@ -196,9 +196,16 @@ def test_incrbyfloat(same):
     same("INCRBYFLOAT", "f", "10.5")
     same("INCRBYFLOAT", "f", "0.1")
     same("INCRBYFLOAT", "f", "-5")
-    # Redis computes in long double: results like 5005.6 print as 5005.60000000000000009 there.
-    # VaultKey uses f64 (see the report); only exactly representable steps are compared.
-    # same("INCRBYFLOAT", "f", "5.0e3")
+    same("INCRBYFLOAT", "f", "5.0e3")  # long double: 5005.60000000000000009
+    for v in ["0.1", "0.2", "1e308", "1e400", "-1e400", "1e4933", "1e-300", "3.0e-5", "123456789.123456789",
+              "-0.0000001", "1e-4950", ".5", "5.", "0x10", "1e", "--1", "+1.5", "inf", "-inf", "1" * 5200]:
+        same("INCRBYFLOAT", "g2", v)
+    same("SET", "g3", "1e4900")
+    same("INCRBYFLOAT", "g3", "1e4900")
+    same("INCRBYFLOAT", "g3", "1e4932")
+    same("SET", "g4", "0.1")
+    for _ in range(20):
+        same("INCRBYFLOAT", "g4", "0.1")
     same("INCRBYFLOAT", "f", "abc")
     same("INCRBYFLOAT", "f", "")
     same("INCRBYFLOAT", "f", "+inf")
