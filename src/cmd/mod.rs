@@ -24,6 +24,7 @@ pub mod pubsub;
 pub mod scripting;
 pub mod server_cmds;
 pub mod sets;
+pub mod sort;
 pub mod streams;
 pub mod strings;
 pub mod transactions;
@@ -227,6 +228,7 @@ pub static COMMANDS: LazyLock<CommandTable> = LazyLock::new(|| {
     transactions::register(&mut t);
     pubsub::register(&mut t);
     keys::register(&mut t);
+    sort::register(&mut t);
     strings::register(&mut t);
     bitmaps::register(&mut t);
     lists::register(&mut t);
