@@ -9,7 +9,7 @@
 
 use bytes::Bytes;
 
-use super::{arg_i64, arg_timeout, err, flags::*, is, notify, BlockRequest, CommandSpec, CommandTable, Ctx};
+use super::{arg_i64, err, flags::*, is, notify, BlockRequest, CommandSpec, CommandTable, Ctx};
 use crate::db::Sds;
 use crate::resp::Reply;
 use crate::types::{List, Value};
@@ -92,17 +92,13 @@ fn list_mut<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<&'c mut List> {
     }
 }
 
-/// What Redis's `getPositiveLongFromObjectOrReply` replies: `msg` (or the default text) for
-/// non-integers and negatives alike.
+/// What Redis's `getPositiveLongFromObjectOrReply` replies: `msg` (or "value is out of range,
+/// must be positive") for non-integers and negatives alike.
 fn positive_long(b: &[u8], msg: Option<&str>) -> Result<i64, Reply> {
     let text = msg.unwrap_or("value is out of range, must be positive");
     match crate::util::parse_i64(b) {
         Some(v) if v >= 0 => Ok(v),
-        Some(_) => Err(Reply::Error(format!("ERR {text}"))),
-        None => match msg {
-            Some(m) => Err(Reply::Error(format!("ERR {m}"))),
-            None => Err(err::not_int()),
-        },
+        _ => Err(Reply::Error(format!("ERR {text}"))),
     }
 }
 
@@ -111,6 +107,26 @@ fn range_long_msg(b: &[u8], min: i64, msg: &str) -> Result<i64, Reply> {
     match crate::util::parse_i64(b) {
         Some(v) if v >= min => Ok(v),
         _ => Err(Reply::Error(format!("ERR {msg}"))),
+    }
+}
+
+/// Redis's `getTimeoutFromObjectOrReply` in seconds: an absolute deadline in ms (0 = forever).
+/// Like `arg_timeout`, plus Redis's "timeout is out of range" for values past `LLONG_MAX` ms
+/// (including `inf` and finite values beyond a double, which Redis's long double still parses).
+fn arg_timeout(b: &[u8], now: i64) -> Result<i64, Reply> {
+    let out_of_range = || Reply::Error("ERR timeout is out of range".into());
+    match crate::util::parse_f64(b) {
+        Some(v) if v.is_infinite() && v > 0.0 => Err(out_of_range()),
+        Some(v) if v.is_infinite() => Err(Reply::Error(err::TIMEOUT_NEG.into())),
+        Some(v) if v * 1000.0 > i64::MAX as f64 => Err(out_of_range()),
+        Some(v) => {
+            let ms = (v * 1000.0).ceil() as i64;
+            if ms > 0 && ms > i64::MAX - now {
+                return Err(out_of_range());
+            }
+            super::arg_timeout(b, now)
+        }
+        None => super::arg_timeout(b, now),
     }
 }
 
