@@ -555,7 +555,8 @@ fn blmove(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         Ok(d) => d,
         Err(e) => return e,
     };
-    match check_list_write(ctx, &argv[1]) {
+    let src_state = if rerun_without_list(ctx, &argv[1..2]) { Ok(false) } else { check_list_write(ctx, &argv[1]) };
+    match src_state {
         Ok(true) => {}
         Ok(false) => {
             if !ctx.can_block() {
@@ -613,6 +614,21 @@ fn pop_first(ctx: &mut Ctx, keys: &[Bytes], head: bool, count: Option<i64>) -> O
     None
 }
 
+/// True when the command runs again on behalf of a client blocked on `keys` and none of them
+/// holds a list yet. Redis serves a list-blocked client only when a *list* key it waits on is
+/// signalled (a key overwritten by another type leaves it blocked), so the caller just blocks
+/// again instead of answering WRONGTYPE.
+fn rerun_without_list(ctx: &mut Ctx, keys: &[Bytes]) -> bool {
+    if !ctx.srv.waiters.contains_key(&ctx.client.id) {
+        return false;
+    }
+    let db = ctx.client.db;
+    !keys.iter().any(|k| match ctx.srv.dbs[db].get(k).map(|e| &*e.value) {
+        Some(Value::List(l)) => !l.is_empty(),
+        _ => false,
+    })
+}
+
 /// BLPOP/BRPOP key [key ...] timeout
 fn bpop(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let head = is(&argv[0], "blpop");
@@ -621,6 +637,9 @@ fn bpop(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         Err(e) => return e,
     };
     let keys = &argv[1..argv.len() - 1];
+    if rerun_without_list(ctx, keys) {
+        return block_or_nil(ctx, keys, deadline);
+    }
     if let Some(r) = pop_first(ctx, keys, head, None) {
         return r;
     }
@@ -685,8 +704,215 @@ fn blmpop(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         Ok(d) => d,
         Err(e) => return e,
     };
+    if rerun_without_list(ctx, &argv[keys.clone()]) {
+        return block_or_nil(ctx, &argv[keys], deadline);
+    }
     if let Some(r) = pop_first(ctx, &argv[keys.clone()], head, Some(count)) {
         return r;
     }
     block_or_nil(ctx, &argv[keys], deadline)
+}
+
+#[cfg(test)]
+mod tests {
+    //! What the list commands hand to the command log (AOF/replication), including for a blocked
+    //! client served later, and how they reply when they may not block.
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::client::{Client, ClientShared};
+    use crate::server::{call, execute, Action, LogSink, Server};
+
+    type Log = Arc<Mutex<Vec<Vec<String>>>>;
+
+    struct Capture(Log);
+    impl LogSink for Capture {
+        fn append(&mut self, cmds: &[(usize, Vec<Bytes>)]) -> u64 {
+            let mut log = self.0.lock().unwrap();
+            for (_, c) in cmds {
+                log.push(c.iter().map(|b| String::from_utf8_lossy(b).into_owned()).collect());
+            }
+            1
+        }
+    }
+
+    fn server() -> (Server, Log) {
+        let mut srv = Server::new(crate::config::Config::default());
+        let log: Log = Arc::default();
+        srv.log_sink = Some(Box::new(Capture(log.clone())));
+        (srv, log)
+    }
+
+    fn client(id: u64) -> Client {
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        Client::new(Arc::new(ClientShared::new(id, "127.0.0.1:1".into(), "127.0.0.1:2".into(), -1, tx)), true)
+    }
+
+    fn args(a: &[&str]) -> Vec<Bytes> {
+        a.iter().map(|s| Bytes::copy_from_slice(s.as_bytes())).collect()
+    }
+
+    fn run(srv: &mut Server, c: &mut Client, a: &[&str]) -> Reply {
+        let out = execute(srv, c, args(a));
+        assert!(matches!(out.action, Action::None), "{a:?} blocked");
+        out.reply.expect("reply")
+    }
+
+    fn run_blocking(srv: &mut Server, c: &mut Client, a: &[&str]) -> tokio::sync::oneshot::Receiver<Reply> {
+        match execute(srv, c, args(a)).action {
+            Action::Block { rx, .. } => rx,
+            _ => panic!("{a:?} did not block"),
+        }
+    }
+
+    fn b(s: &str) -> Reply {
+        Reply::Bulk(Bytes::copy_from_slice(s.as_bytes()))
+    }
+
+    fn logged(log: &Log) -> Vec<String> {
+        log.lock().unwrap().drain(..).map(|c| c.join(" ")).collect()
+    }
+
+    #[test]
+    fn blocking_variants_log_what_took_effect() {
+        let (mut srv, log) = server();
+        let mut c = client(1);
+        run(&mut srv, &mut c, &["RPUSH", "l", "a", "b", "c", "d", "e"]);
+        assert_eq!(run(&mut srv, &mut c, &["BLPOP", "nokey", "l", "0"]), Reply::Array(vec![b("l"), b("a")]));
+        assert_eq!(run(&mut srv, &mut c, &["BRPOP", "l", "1.5"]), Reply::Array(vec![b("l"), b("e")]));
+        assert_eq!(run(&mut srv, &mut c, &["BLMOVE", "l", "d", "LEFT", "RIGHT", "0"]), b("b"));
+        assert_eq!(run(&mut srv, &mut c, &["BRPOPLPUSH", "l", "d", "0"]), b("d"));
+        assert_eq!(
+            run(&mut srv, &mut c, &["BLMPOP", "0", "2", "x", "d", "RIGHT", "COUNT", "10"]),
+            Reply::Array(vec![b("d"), Reply::Array(vec![b("b"), b("d")])])
+        );
+        assert_eq!(run(&mut srv, &mut c, &["LMPOP", "1", "l", "LEFT", "COUNT", "3"]), Reply::Array(vec![b("l"), Reply::Array(vec![b("c")])]));
+        assert_eq!(
+            logged(&log),
+            vec![
+                "RPUSH l a b c d e",
+                "LPOP l",
+                "RPOP l",
+                "LMOVE l d LEFT RIGHT",
+                "RPOPLPUSH l d",
+                "RPOP d 2",
+                "LPOP l 1",
+            ]
+        );
+        // Nothing to pop: nothing logged.
+        assert_eq!(run(&mut srv, &mut c, &["LMPOP", "1", "l", "LEFT"]), Reply::NilArray);
+        assert_eq!(run(&mut srv, &mut c, &["LPOP", "l"]), Reply::Nil);
+        assert!(logged(&log).is_empty());
+    }
+
+    #[test]
+    fn served_blocked_clients_are_logged_as_the_plain_command() {
+        let (mut srv, log) = server();
+        let mut w1 = client(1);
+        let mut w2 = client(2);
+        let mut w3 = client(3);
+        let mut p = client(4);
+        let mut rx1 = run_blocking(&mut srv, &mut w1, &["BLPOP", "q", "0"]);
+        let mut rx2 = run_blocking(&mut srv, &mut w2, &["BLMOVE", "q", "dst", "RIGHT", "LEFT", "0"]);
+        let mut rx3 = run_blocking(&mut srv, &mut w3, &["BRPOPLPUSH", "dst", "final", "0"]);
+        assert!(logged(&log).is_empty());
+        run(&mut srv, &mut p, &["RPUSH", "q", "a", "b"]);
+        assert_eq!(rx1.try_recv().unwrap(), Reply::Array(vec![b("q"), b("a")]));
+        assert_eq!(rx2.try_recv().unwrap(), b("b"));
+        assert_eq!(rx3.try_recv().unwrap(), b("b"));
+        assert_eq!(logged(&log), vec!["RPUSH q a b", "LPOP q", "LMOVE q dst RIGHT LEFT", "RPOPLPUSH dst final"]);
+        assert_eq!(srv.blocked_clients(), 0);
+        assert_eq!(run(&mut srv, &mut p, &["LRANGE", "final", "0", "-1"]), Reply::Array(vec![b("b")]));
+    }
+
+    /// Runs commands the way EXEC does: not allowed to block, effects logged as one unit, then
+    /// blocked clients served.
+    fn run_transaction(srv: &mut Server, c: &mut Client, cmds: &[&[&str]]) -> Vec<Reply> {
+        let mut replies = Vec::new();
+        srv.exec_depth += 1;
+        for a in cmds {
+            let argv = args(a);
+            let (spec, _) = crate::server::resolve(&argv).unwrap();
+            let (r, block) = call(srv, c, spec, &argv, true);
+            assert!(block.is_none(), "{a:?} asked to block inside a transaction");
+            replies.push(r);
+        }
+        srv.exec_depth -= 1;
+        srv.flush_log();
+        srv.handle_ready_keys();
+        replies
+    }
+
+    #[test]
+    fn no_blocking_inside_transactions_and_wake_up_after_exec() {
+        let (mut srv, log) = server();
+        let mut c = client(1);
+        let replies = run_transaction(
+            &mut srv,
+            &mut c,
+            &[
+                &["BLPOP", "e", "0"],
+                &["BRPOP", "e", "0"],
+                &["BLMOVE", "e", "d", "LEFT", "LEFT", "0"],
+                &["BRPOPLPUSH", "e", "d", "0"],
+                &["BLMPOP", "0", "1", "e", "LEFT"],
+            ],
+        );
+        // BLMOVE/BRPOPLPUSH answer a null bulk here (Redis's addReplyNull), the others a null array.
+        assert_eq!(replies, vec![Reply::NilArray, Reply::NilArray, Reply::Nil, Reply::Nil, Reply::NilArray]);
+        assert!(logged(&log).is_empty());
+
+        let mut w = client(2);
+        let mut rx = run_blocking(&mut srv, &mut w, &["BRPOP", "a", "b", "0"]);
+        let mut t = client(3);
+        let replies = run_transaction(&mut srv, &mut t, &[&["LPUSH", "b", "x"], &["LPUSH", "a", "y", "z"]]);
+        assert_eq!(replies, vec![Reply::Int(1), Reply::Int(2)]);
+        // The waiter sees the state after the whole transaction: key "a" comes first in its list.
+        assert_eq!(rx.try_recv().unwrap(), Reply::Array(vec![b("a"), b("y")]));
+        assert_eq!(logged(&log), vec!["MULTI", "LPUSH b x", "LPUSH a y z", "EXEC", "RPOP a"]);
+    }
+
+    #[test]
+    fn waiters_are_served_in_arrival_order_and_reblock_when_nothing_is_left() {
+        let (mut srv, _log) = server();
+        let mut ws: Vec<Client> = (1..=3).map(client).collect();
+        let mut rxs: Vec<_> = ws.iter_mut().map(|w| run_blocking(&mut srv, w, &["BLPOP", "k", "0"])).collect();
+        let mut p = client(9);
+        run(&mut srv, &mut p, &["RPUSH", "k", "1"]);
+        assert_eq!(rxs[0].try_recv().unwrap(), Reply::Array(vec![b("k"), b("1")]));
+        assert!(rxs[1].try_recv().is_err());
+        assert_eq!(srv.blocked_clients(), 2);
+        run(&mut srv, &mut p, &["RPUSH", "k", "2", "3", "4"]);
+        assert_eq!(rxs[1].try_recv().unwrap(), Reply::Array(vec![b("k"), b("2")]));
+        assert_eq!(rxs[2].try_recv().unwrap(), Reply::Array(vec![b("k"), b("3")]));
+        assert_eq!(run(&mut srv, &mut p, &["LRANGE", "k", "0", "-1"]), Reply::Array(vec![b("4")]));
+        // A key turned into another type answers the waiter with WRONGTYPE.
+        let mut rx = run_blocking(&mut srv, &mut ws[0], &["BLPOP", "s", "0"]);
+        // A key overwritten by another type leaves the client blocked (as in Redis 7.2)...
+        run(&mut srv, &mut p, &["SET", "s", "x"]);
+        assert!(rx.try_recv().is_err());
+        assert_eq!(srv.blocked_clients(), 1);
+        run(&mut srv, &mut p, &["DEL", "s"]);
+        run(&mut srv, &mut p, &["RPUSH", "s", "y"]);
+        assert_eq!(rx.try_recv().unwrap(), Reply::Array(vec![b("s"), b("y")]));
+        // ...but a list key becoming ready re-runs the command, which meets the other key first.
+        let mut rx = run_blocking(&mut srv, &mut ws[0], &["BLPOP", "t", "u", "0"]);
+        run(&mut srv, &mut p, &["SET", "t", "x"]);
+        run(&mut srv, &mut p, &["RPUSH", "u", "y"]);
+        assert_eq!(rx.try_recv().unwrap(), Reply::Error(err::WRONGTYPE.into()));
+        assert_eq!(srv.blocked_clients(), 0);
+    }
+
+    #[test]
+    fn counts_and_nulls_by_protocol() {
+        let (mut srv, _log) = server();
+        let mut c = client(1);
+        assert_eq!(run(&mut srv, &mut c, &["LPOP", "k", "0"]), Reply::NilArray);
+        assert_eq!(run(&mut srv, &mut c, &["LPOP", "k"]), Reply::Nil);
+        run(&mut srv, &mut c, &["RPUSH", "k", "a"]);
+        assert_eq!(run(&mut srv, &mut c, &["LPOP", "k", "0"]), Reply::Array(vec![]));
+        assert_eq!(run(&mut srv, &mut c, &["RPOP", "k", "-1"]), Reply::Error("ERR value is out of range, must be positive".into()));
+        assert_eq!(run(&mut srv, &mut c, &["RPOP", "k", "3"]), Reply::Array(vec![b("a")]));
+        assert_eq!(run(&mut srv, &mut c, &["EXISTS", "k"]), Reply::Int(0));
+    }
 }
