@@ -812,7 +812,7 @@ fn zpop(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     }
     let mut count = -1;
     if argv.len() == 3 {
-        count = tri!(arg_i64(&argv[2]));
+        count = crate::util::parse_i64(&argv[2]).unwrap_or(-1);
         if count < 0 {
             return Reply::Error("ERR value is out of range, must be positive".into());
         }
@@ -1205,7 +1205,9 @@ fn zrandmember(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             return Reply::Array(out);
         }
         if count >= size as u64 {
-            for (m, s) in z.iter() {
+            // Redis's zset iterator (zuiNext) walks from the highest score down.
+            let all: Vec<(&[u8], f64)> = z.iter().collect();
+            for &(m, s) in all.iter().rev() {
                 push_scored(&mut out, m, s, withscores, r3);
             }
             return Reply::Array(out);
