@@ -361,22 +361,23 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Bytes], first: usize, f: Flags) -> Reply 
     let key = &argv[1];
     let n = (argv.len() - first) / 2;
     let mut scores = Vec::with_capacity(n);
-    let mut maxelelen = 0;
     for j in 0..n {
         scores.push(tri!(super::arg_f64(&argv[first + 2 * j])));
-        maxelelen = maxelelen.max(argv[first + 2 * j + 1].len());
     }
+    // Redis 7.2 sizes a new key by the argument count and the first member's length, and
+    // converts an existing listpack up front only by the argument count.
+    let first_len = argv[first + 1].len();
     let th = ctx.thresholds();
     let exists = tri!(check_write(ctx, key));
     if !exists {
         if f.xx {
             return if f.incr { Reply::Nil } else { Reply::Int(0) };
         }
-        ctx.add_key(key, Value::ZSet(Box::new(ZSet::with_hint(n, maxelelen, &th))));
+        ctx.add_key(key, Value::ZSet(Box::new(ZSet::with_hint(n, first_len, &th))));
     }
     let Some(z) = zset_mut(ctx, key) else { return err::wrongtype() };
     if exists {
-        z.maybe_convert(n, maxelelen, &th);
+        z.maybe_convert(n, 0, &th);
     }
     let (mut added, mut updated, mut processed) = (0i64, 0i64, 0i64);
     let mut last = 0.0;
@@ -828,6 +829,13 @@ fn pop_cmd_name(max: bool) -> Bytes {
 /// The blocking part shared by BZPOPMIN/BZPOPMAX/BZMPOP (`blockingGenericZpopCommand`).
 fn blocking_zpop(ctx: &mut Ctx, keys: &[Bytes], max: bool, timeout_arg: &[u8], count: i64, nested: bool, nil_when_empty: bool) -> Reply {
     let deadline = tri!(arg_timeout(timeout_arg, ctx.now));
+    // Re-run for a waiting client because one of its keys changed: Redis 7.2 serves it only if
+    // a key now holds a sorted set (a key overwritten by another type keeps it waiting).
+    let rerun = ctx.srv.waiters.contains_key(&ctx.client.id);
+    if rerun && !keys.iter().any(|k| matches!(ctx.peek(k).map(|e| &*e.value), Some(Value::ZSet(z)) if !z.is_empty())) {
+        ctx.block(BlockRequest { keys: Vec::new(), deadline_ms: deadline, argv: None, timeout_reply: Reply::NilArray });
+        return Reply::NilArray;
+    }
     for k in keys {
         let has = match ctx.peek(k).map(|e| &*e.value) {
             None => false,
