@@ -314,3 +314,151 @@ fn zrandmember_bounds() {
     assert!(matches!(c.cmd(&["ZRANDMEMBER", "z", "-9223372036854775807"]), V::Error(_)));
     assert_eq!(c.cmd(&["PING"]), V::Simple("PONG".into()));
 }
+
+/// In-process checks of what the command log receives and which keyspace events fire (the
+/// server is driven directly through `execute`, with a capturing log sink and a pattern
+/// subscriber on every event channel).
+mod inproc {
+    use std::sync::{Arc, Mutex};
+
+    use bytes::Bytes;
+    use vaultkey::client::{Client, ClientShared};
+    use vaultkey::config::Config;
+    use vaultkey::resp::Reply;
+    use vaultkey::server::{execute, Action, LogSink, Server};
+
+    struct Capture(Arc<Mutex<Vec<String>>>);
+    impl LogSink for Capture {
+        fn append(&mut self, cmds: &[(usize, Vec<Bytes>)]) -> u64 {
+            let mut log = self.0.lock().unwrap();
+            for (_, c) in cmds {
+                log.push(c.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" "));
+            }
+            0
+        }
+    }
+
+    struct Harness {
+        srv: Server,
+        log: Arc<Mutex<Vec<String>>>,
+        events: tokio::sync::mpsc::UnboundedReceiver<Reply>,
+    }
+
+    fn harness() -> Harness {
+        let mut config = Config::default();
+        config.notify_keyspace_events = "KEA".into();
+        let mut srv = Server::new(config);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        srv.log_sink = Some(Box::new(Capture(log.clone())));
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let sub = Arc::new(ClientShared::new(9999, String::new(), String::new(), -1, tx));
+        srv.pubsub.patterns.entry(Bytes::from_static(b"__keyevent@0__:*")).or_default().insert(9999, sub);
+        Harness { srv, log, events: rx }
+    }
+
+    fn client(id: u64) -> Client {
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        Client::new(Arc::new(ClientShared::new(id, String::new(), String::new(), -1, tx)), true)
+    }
+
+    impl Harness {
+        fn run(&mut self, c: &mut Client, args: &[&str]) -> Option<Reply> {
+            let argv = args.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
+            let out = execute(&mut self.srv, c, argv);
+            match out.action {
+                Action::Block { .. } => None,
+                _ => out.reply,
+            }
+        }
+        fn take_log(&mut self) -> Vec<String> {
+            std::mem::take(&mut *self.log.lock().unwrap())
+        }
+        fn take_events(&mut self) -> Vec<String> {
+            let mut v = Vec::new();
+            while let Ok(Reply::Push(parts)) = self.events.try_recv() {
+                if let (Reply::Bulk(ch), Reply::Bulk(key)) = (&parts[2], &parts[3]) {
+                    let ch = String::from_utf8_lossy(ch);
+                    v.push(format!("{} {}", ch.trim_start_matches("__keyevent@0__:"), String::from_utf8_lossy(key)));
+                }
+            }
+            v
+        }
+    }
+
+    #[test]
+    fn propagation_of_pops() {
+        let mut h = harness();
+        let mut c = client(1);
+        h.run(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c"]);
+        assert_eq!(h.take_log(), vec!["ZADD z 1 a 2 b 3 c"]);
+        h.run(&mut c, &["ZADD", "z", "NX", "5", "a"]);
+        assert!(h.take_log().is_empty(), "a ZADD that changed nothing is not logged");
+        h.run(&mut c, &["ZMPOP", "2", "nope", "z", "MAX", "COUNT", "2"]);
+        assert_eq!(h.take_log(), vec!["ZPOPMAX z 2"]);
+        h.run(&mut c, &["ZADD", "z", "5", "x", "6", "y"]);
+        h.take_log();
+        h.run(&mut c, &["BZPOPMIN", "nope", "z", "0"]);
+        assert_eq!(h.take_log(), vec!["ZPOPMIN z"]);
+        h.run(&mut c, &["BZMPOP", "0", "1", "z", "MAX", "COUNT", "10"]);
+        assert_eq!(h.take_log(), vec!["ZPOPMAX z 2"]);
+        // A blocked BZPOPMIN served later is logged as ZPOPMIN after the ZADD that fed it.
+        let mut w = client(2);
+        assert_eq!(h.run(&mut w, &["BZPOPMIN", "q", "0"]), None);
+        assert!(h.take_log().is_empty());
+        h.run(&mut c, &["ZADD", "q", "1", "m", "2", "n"]);
+        assert_eq!(h.take_log(), vec!["ZADD q 1 m 2 n", "ZPOPMIN q"]);
+        let mut w2 = client(3);
+        assert_eq!(h.run(&mut w2, &["BZMPOP", "0", "1", "r", "MIN", "COUNT", "5"]), None);
+        h.run(&mut c, &["ZADD", "r", "1", "m"]);
+        assert_eq!(h.take_log(), vec!["ZADD r 1 m", "ZPOPMIN r 1"]);
+        // ZINCRBY/ZADD INCR are deterministic and logged as received.
+        h.run(&mut c, &["ZINCRBY", "s", "1.5", "m"]);
+        assert_eq!(h.take_log(), vec!["ZINCRBY s 1.5 m"]);
+        assert_eq!(h.run(&mut c, &["ZRANGESTORE", "dst", "nope", "0", "-1"]), Some(Reply::Int(0)));
+        assert!(h.take_log().is_empty());
+    }
+
+    #[test]
+    fn keyspace_events() {
+        let mut h = harness();
+        let mut c = client(1);
+        h.run(&mut c, &["ZADD", "z", "1", "a", "2", "b", "3", "c", "4", "d"]);
+        h.run(&mut c, &["ZADD", "z", "INCR", "1", "a"]);
+        h.run(&mut c, &["ZINCRBY", "z", "1", "a"]);
+        h.run(&mut c, &["ZADD", "z", "NX", "1", "a"]);
+        h.run(&mut c, &["ZREM", "z", "a", "nope"]);
+        h.run(&mut c, &["ZREM", "z", "nope"]);
+        h.run(&mut c, &["ZREMRANGEBYSCORE", "z", "2", "2"]);
+        h.run(&mut c, &["ZPOPMIN", "z"]);
+        h.run(&mut c, &["ZPOPMAX", "z"]);
+        assert_eq!(
+            h.take_events(),
+            vec!["zadd z", "zincr z", "zincr z", "zrem z", "zremrangebyscore z", "zpopmin z", "zpopmax z", "del z"]
+        );
+        h.run(&mut c, &["ZADD", "a", "1", "x", "2", "y"]);
+        h.run(&mut c, &["ZUNIONSTORE", "u", "1", "a"]);
+        h.run(&mut c, &["ZINTERSTORE", "u", "2", "a", "nope"]);
+        h.run(&mut c, &["ZDIFFSTORE", "u", "1", "a"]);
+        h.run(&mut c, &["ZRANGESTORE", "r", "a", "0", "0"]);
+        h.run(&mut c, &["ZREMRANGEBYRANK", "r", "0", "-1"]);
+        h.run(&mut c, &["ZADD", "l", "0", "p", "0", "q"]);
+        h.run(&mut c, &["ZREMRANGEBYLEX", "l", "[p", "[p"]);
+        h.run(&mut c, &["ZMPOP", "1", "l", "MIN"]);
+        assert_eq!(
+            h.take_events(),
+            vec![
+                "zadd a",
+                "zunionstore u",
+                "del u",
+                "zdiffstore u",
+                "zrangestore r",
+                "zremrangebyrank r",
+                "del r",
+                "zadd l",
+                "zremrangebylex l",
+                "zpopmin l",
+                "del l",
+            ]
+        );
+    }
+}
