@@ -120,41 +120,10 @@ fn lookup_by_pattern(ctx: &mut Ctx, pattern: &[u8], subst: &[u8]) -> Option<Byte
     }
 }
 
-/// Approximate listpack size of `items` (Redis's encoding rules for strings and integers), to
-/// decide whether a stored list is a listpack or a quicklist.
-fn listpack_bytes(items: &VecDeque<Sds>) -> usize {
-    let mut total = 7; // header + terminator
-    for it in items {
-        let enc = match crate::util::parse_i64(it) {
-            Some(v) if (0..=127).contains(&v) => 1,
-            Some(v) if (-4096..4096).contains(&v) => 2,
-            Some(v) if (i16::MIN as i64..=i16::MAX as i64).contains(&v) => 3,
-            Some(v) if (-(1 << 23)..(1 << 23)).contains(&v) => 4,
-            Some(v) if (i32::MIN as i64..=i32::MAX as i64).contains(&v) => 5,
-            Some(_) => 9,
-            None if it.len() < 64 => 1 + it.len(),
-            None if it.len() < 4096 => 2 + it.len(),
-            None => 5 + it.len(),
-        };
-        let back = if enc < 128 { 1 } else if enc < 16384 { 2 } else if enc < 2097152 { 3 } else { 4 };
-        total += enc + back;
-    }
-    total
-}
 
 /// Builds a list value with the encoding Redis gives a freshly stored list.
 pub fn make_list(ctx: &Ctx, items: VecDeque<Sds>) -> List {
-    let fill = ctx.thresholds().list_max_listpack_size;
-    let bytes_sum: usize = items.iter().map(|i| i.len()).sum();
-    let lp = listpack_bytes(&items);
-    let fits = if fill >= 0 {
-        items.len() <= (fill.max(1) as usize) && lp <= 8192
-    } else {
-        const LEVELS: [usize; 5] = [4096, 8192, 16384, 32768, 65536];
-        let idx = ((-fill - 1) as usize).min(LEVELS.len() - 1);
-        lp <= LEVELS[idx]
-    };
-    List { items, quicklist: !fits, bytes: bytes_sum }
+    List::from_items(items, ctx.thresholds().list_max_listpack_size)
 }
 
 struct Item {

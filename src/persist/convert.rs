@@ -27,7 +27,7 @@ pub fn to_rdb(v: &Value) -> RdbValue {
 pub fn from_rdb(v: RdbValue, t: &Thresholds) -> Value {
     match v {
         RdbValue::String(s) => Value::Str(sds(s)),
-        RdbValue::List(items) => Value::List(Box::new(List::from_items(items.into_iter().map(sds).collect(), t))),
+        RdbValue::List(items) => Value::List(Box::new(List::from_items(items.into_iter().map(sds), t.list_max_listpack_size))),
         RdbValue::Hash(pairs) => Value::Hash(Box::new(Hash::from_pairs(pairs.into_iter().map(|(f, v)| (sds(f), sds(v))).collect(), t))),
         // Per-field expiries (Valkey 9) are not supported: the fields are kept without them
         // (docs/unsupported.md).

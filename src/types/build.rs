@@ -2,9 +2,8 @@
 //! 7.2 would give a value of that content under the current thresholds.
 
 use super::hash::Hash;
-use super::list::List;
 use super::set::Set;
-use super::zset::{OrdF64, SortedSet, ZSet};
+use super::zset::{OrdF64, ZSet};
 use super::Thresholds;
 use crate::db::Sds;
 
@@ -47,14 +46,6 @@ pub fn list_fits_listpack<'a>(items: impl Iterator<Item = &'a [u8]>, count: usiz
     true
 }
 
-impl List {
-    pub fn from_items(items: Vec<Sds>, t: &Thresholds) -> List {
-        let bytes = items.iter().map(|e| e.len()).sum();
-        let quicklist = !list_fits_listpack(items.iter().map(|e| &e[..]), items.len(), t.list_max_listpack_size);
-        List { items: items.into(), quicklist, bytes }
-    }
-}
-
 impl Hash {
     pub fn from_pairs(pairs: Vec<(Sds, Sds)>, t: &Thresholds) -> Hash {
         let small = pairs.len() <= t.hash_max_listpack_entries
@@ -85,16 +76,10 @@ impl Set {
 }
 
 impl ZSet {
+    /// A sorted set of these (member, score) pairs, in any order, with the encoding Redis
+    /// would give it.
     pub fn from_pairs(mut pairs: Vec<(Sds, f64)>, t: &Thresholds) -> ZSet {
         pairs.sort_by(|a, b| OrdF64(a.1).cmp(&OrdF64(b.1)).then_with(|| a.0.cmp(&b.0)));
-        if pairs.len() <= t.zset_max_listpack_entries && pairs.iter().all(|(m, _)| m.len() <= t.zset_max_listpack_value) {
-            return ZSet::Listpack(pairs);
-        }
-        let mut s = SortedSet::default();
-        for (m, score) in pairs {
-            s.dict.insert(m.clone(), score);
-            s.order.insert((OrdF64(score), m));
-        }
-        ZSet::Skiplist(Box::new(s))
+        ZSet::from_sorted(pairs, t)
     }
 }
