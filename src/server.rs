@@ -561,6 +561,7 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
         }
         if let Some(m) = client.multi.as_mut() {
             m.queued.push(argv);
+            client.shared.multi_count.store(m.queued.len() as i64, Ordering::Relaxed);
         }
         return Outcome::reply(Reply::Simple("QUEUED".into()));
     }
@@ -572,6 +573,8 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
     }
 
     if name == "exec" {
+        let stat = srv.stats.commands.entry("exec".into()).or_default();
+        stat.calls += 1;
         return exec_transaction(srv, client);
     }
 
@@ -580,7 +583,10 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
         feed_monitors(srv, client, &argv);
     }
 
+    // CLIENT NO-TOUCH: reads by this client leave access times alone (TOUCH still touches).
+    srv.touch_on_read = !client.no_touch || name == "touch";
     let (reply, block) = call(srv, client, spec, &argv, false);
+    srv.touch_on_read = true;
     if reply.is_error() {
         count_error(srv, &reply);
     }
@@ -620,7 +626,14 @@ fn exec_transaction(srv: &mut Server, client: &mut Client) -> Outcome {
         return Outcome::reply(e);
     };
     client.shared.multi_count.store(-1, Ordering::Relaxed);
-    let dirty = client.watch_dirty.load(Ordering::SeqCst);
+    // A watched key that expired since WATCH counts as modified (Redis 7 isWatchedKeyExpired;
+    // keys already expired at WATCH time were deleted by WATCH itself).
+    let now = now_ms();
+    let expired = !srv.loading
+        && client.watched.iter().any(|(db, key)| {
+            srv.dbs.get(*db).and_then(|d| d.get(key)).is_some_and(|e| e.expire_at != crate::db::NO_EXPIRE && e.expire_at <= now)
+        });
+    let dirty = client.watch_dirty.load(Ordering::SeqCst) || expired;
     unwatch_all(srv, client);
     if multi.aborted {
         let e = Reply::Error("EXECABORT Transaction discarded because of previous errors.".into());
@@ -651,7 +664,9 @@ fn exec_transaction(srv: &mut Server, client: &mut Client) -> Outcome {
         if !srv.monitors.is_empty() && !spec.has(cmd::flags::SKIP_MONITOR) {
             feed_monitors(srv, client, &argv);
         }
+        srv.touch_on_read = !client.no_touch || spec.name == "touch";
         let (reply, _) = call(srv, client, spec, &argv, true);
+        srv.touch_on_read = true;
         if reply.is_error() {
             count_error(srv, &reply);
         }
@@ -706,6 +721,34 @@ fn feed_monitors(srv: &mut Server, client: &Client, argv: &[Bytes]) {
     for m in &srv.monitors {
         let _ = m.push.send(Reply::Simple(line.clone()));
     }
+}
+
+/// CLIENT PAUSE: whether `argv` from `client` must wait for the pause to end before it runs.
+/// Checked by the connection before executing; the waiting happens outside the lock. Commands
+/// that would be rejected anyway (unknown, wrong arity) are not postponed, as in Redis.
+pub fn pause_blocks(srv: &mut Server, client: &Client, argv: &[Bytes]) -> bool {
+    if srv.pause_until == 0 {
+        return false;
+    }
+    if now_ms() >= srv.pause_until {
+        srv.pause_until = 0;
+        srv.pause_writes_only = false;
+        return false;
+    }
+    let Ok((spec, _)) = resolve(argv) else { return false };
+    if !srv.pause_writes_only {
+        return true;
+    }
+    let may_replicate = |s: &CommandSpec| s.has(cmd::flags::WRITE) || s.has(cmd::flags::MAY_REPLICATE);
+    if may_replicate(spec) {
+        return true;
+    }
+    if spec.name == "exec" {
+        if let Some(m) = &client.multi {
+            return m.queued.iter().any(|q| resolve(q).map(|(s, _)| may_replicate(s)).unwrap_or(false));
+        }
+    }
+    false
 }
 
 impl Server {
