@@ -82,8 +82,7 @@ impl Conn {
         }
     }
 
-    /// Moves pending pub/sub messages into the output (before the reply being queued, as Redis
-    /// writes a message published by a command ahead of that command's reply).
+    /// Moves pending pub/sub messages into the output.
     fn drain_pushes(&mut self) {
         while let Ok(m) = self.push_rx.try_recv() {
             resp::encode(&m, self.client.resp, &mut self.out);
@@ -119,10 +118,12 @@ impl Conn {
                     self.client.shared.tot_cmds.fetch_add(1, Ordering::Relaxed);
                     let outcome = execute(srv, &mut self.client, argv);
                     self.wait_lsn = self.wait_lsn.max(outcome.wait_lsn);
-                    self.drain_pushes();
                     if let Some(r) = &outcome.reply {
                         self.emit(r);
                     }
+                    // Messages a command published to its own client follow its reply (as in
+                    // Redis 7.2, which defers pushes to the client being served).
+                    self.drain_pushes();
                     match outcome.action {
                         Action::None => {}
                         Action::Close => return Step::Close,
@@ -270,8 +271,8 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
                     if r.is_error() {
                         crate::server::count_error(&mut conn.shared.srv.lock(), &r);
                     }
-                    conn.drain_pushes();
                     conn.emit(&r);
+                    conn.drain_pushes();
                     // A served blocking command may have written (BLMOVE): wait for the log.
                     conn.wait_lsn = conn.wait_lsn.max(conn.shared.srv.lock().last_lsn);
                 }

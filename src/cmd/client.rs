@@ -380,8 +380,9 @@ fn client_kill(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             } else if is(opt, "maxage") {
                 // Redis 7.4+ filter: connections older than `maxage` seconds.
                 match crate::util::parse_i64(val) {
-                    Some(n) => maxage = Some(n),
-                    None => return err::not_int(),
+                    Some(n) if n > 0 => maxage = Some(n),
+                    Some(_) => return Reply::Error("ERR maxage should be greater than 0".into()),
+                    None => return Reply::Error("ERR maxage is not an integer or out of range".into()),
                 }
             } else {
                 return err::syntax();
