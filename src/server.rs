@@ -233,6 +233,25 @@ impl Server {
         }
     }
 
+    /// Redis's `touchAllWatchedKeysInDb`: invalidates the WATCHes of keys that exist in
+    /// `emptied` (or in `replaced_with`, for SWAPDB). Call it *before* emptying a database
+    /// (FLUSHDB/FLUSHALL) or swapping two: a watched key that did not exist is not touched, so
+    /// `WATCH missing; FLUSHALL; MULTI; ...; EXEC` still runs, as in Redis.
+    pub fn touch_watched_keys_in_db(&mut self, emptied: usize, replaced_with: Option<usize>) {
+        for ((d, key), ws) in self.watches.iter() {
+            if *d != emptied {
+                continue;
+            }
+            let exists = self.dbs.get(emptied).is_some_and(|db| db.get(key).is_some())
+                || replaced_with.is_some_and(|r| self.dbs.get(r).is_some_and(|db| db.get(key).is_some()));
+            if exists {
+                for (_, flag) in ws {
+                    flag.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+    }
+
     /// Removes an expired key and fires the `expired` event.
     pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
         if self.dbs[db].remove(key).is_some() {
