@@ -596,3 +596,48 @@ def test_subscribed_mode_reset_and_quit(pair):
     p.same("SET", "k", "v")
     p.same("PSUBSCRIBE", "x*")
     p.same("QUIT")
+
+
+# ------------------------------------------------------------------- real redis-py client APIs
+
+
+@pytest.mark.parametrize("protocol", [2, 3])
+def test_redis_py_pubsub_api(vk_server, protocol):
+    import redis
+
+    r = vk_server.client(protocol=protocol)
+    ps = r.pubsub()
+    ps.subscribe("news")
+    ps.psubscribe("n*")
+    for _ in range(2):
+        m = ps.get_message(timeout=5)
+        assert m["type"] in ("subscribe", "psubscribe")
+    assert r.publish("news", "hello") == 2
+    got = [ps.get_message(timeout=5) for _ in range(2)]
+    assert sorted(m["type"] for m in got) == ["message", "pmessage"]
+    assert all(m["data"] == b"hello" for m in got)
+    assert r.pubsub_numsub("news") == [(b"news", 1)]
+    assert r.pubsub_numpat() == 1
+    ps.unsubscribe()
+    ps.punsubscribe()
+    ps.close()
+    info = r.client_info()
+    assert info["lib-name"] == "redis-py"  # sent by redis-py on connect (CLIENT SETINFO)
+    r.close()
+    # A pipeline with WATCH: a concurrent change raises WatchError.
+    a = vk_server.client(protocol=protocol)
+    b = vk_server.client(protocol=protocol)
+    a.set("bal", 10)
+    with a.pipeline() as pipe:
+        pipe.watch("bal")
+        b.set("bal", 20)
+        pipe.multi()
+        pipe.set("bal", 0)
+        with pytest.raises(redis.WatchError):
+            pipe.execute()
+    assert a.get("bal") == b"20"
+    with a.pipeline() as pipe:
+        pipe.set("x", 1).incr("x").get("x")
+        assert pipe.execute() == [True, 2, b"2"]
+    a.close()
+    b.close()
