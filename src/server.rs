@@ -360,9 +360,15 @@ impl Server {
         lsn
     }
 
-    /// Number of clients blocked on keys.
+    /// Number of blocked clients: waiting on keys, or holding a command postponed by CLIENT
+    /// PAUSE (Redis counts both in `blocked_clients`).
     pub fn blocked_clients(&self) -> usize {
-        self.waiters.len()
+        let postponed = if self.pause_until != 0 {
+            self.clients.values().filter(|c| c.postponed.load(Ordering::Relaxed)).count()
+        } else {
+            0
+        };
+        self.waiters.len() + postponed
     }
 
     pub fn uptime_secs(&self) -> u64 {

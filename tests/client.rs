@@ -185,7 +185,8 @@ fn pause_write_lets_reads_through_and_holds_writes() {
     assert_eq!(r.cmd(&["GET", "k"]), V::Nil);
     let l = line_pred(&mut admin, |l| field(l, "cmd") == "NULL" && field(l, "flags") == "b");
     assert!(l.is_some(), "the paused writer shows flag b");
-    // PUBLISH (may-replicate) waits too; MULTI queuing of a write waits.
+    let info = admin.cmd(&["INFO", "clients"]).text();
+    assert!(info.contains("blocked_clients:1\r\n"), "{info}");
     assert_eq!(admin.cmd(&["CLIENT", "UNPAUSE"]), V::ok());
     assert_eq!(w.read(), V::ok());
     assert!(t0.elapsed() < Duration::from_secs(5));
@@ -204,6 +205,13 @@ fn pause_write_lets_reads_through_and_holds_writes() {
     assert_eq!(r.cmd(&["GET", "n"]), V::Nil);
     assert_eq!(admin.cmd(&["CLIENT", "UNPAUSE"]), V::ok());
     assert_eq!(w.read(), V::Array(vec![V::Int(1)]));
+    // PUBLISH (may replicate) waits under a WRITE pause; PUBSUB NUMSUB does not.
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "300", "WRITE"]), V::ok());
+    let t0 = Instant::now();
+    assert_eq!(r.cmd(&["PUBSUB", "NUMSUB", "c"]), V::Array(vec![V::bulk("c"), V::Int(0)]));
+    assert!(t0.elapsed() < Duration::from_millis(200));
+    assert_eq!(w.cmd(&["PUBLISH", "c", "m"]), V::Int(0));
+    assert!(t0.elapsed() >= Duration::from_millis(250), "{:?}", t0.elapsed());
 }
 
 fn line_pred(c: &mut Client, pred: impl Fn(&str) -> bool) -> Option<String> {
