@@ -609,9 +609,10 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
     }
 
     // CLIENT NO-TOUCH: reads by this client leave access times alone (TOUCH still touches).
-    srv.touch_on_read = !client.no_touch || name == "touch";
+    let touch = srv.touch_on_read;
+    srv.touch_on_read = touch && (!client.no_touch || name == "touch");
     let (reply, block) = call(srv, client, spec, &argv, false);
-    srv.touch_on_read = true;
+    srv.touch_on_read = touch;
     if reply.is_error() {
         count_error(srv, &reply);
     }
@@ -689,9 +690,10 @@ fn exec_transaction(srv: &mut Server, client: &mut Client) -> Outcome {
         if !srv.monitors.is_empty() && !spec.has(cmd::flags::SKIP_MONITOR) {
             feed_monitors(srv, client, &argv);
         }
-        srv.touch_on_read = !client.no_touch || spec.name == "touch";
+        let touch = srv.touch_on_read;
+        srv.touch_on_read = touch && (!client.no_touch || spec.name == "touch");
         let (reply, _) = call(srv, client, spec, &argv, true);
-        srv.touch_on_read = true;
+        srv.touch_on_read = touch;
         if reply.is_error() {
             count_error(srv, &reply);
         }
@@ -761,6 +763,9 @@ pub fn pause_blocks(srv: &mut Server, client: &Client, argv: &[Bytes]) -> bool {
         return false;
     }
     let Ok((spec, _)) = resolve(argv) else { return false };
+    if !client.authenticated && !spec.has(cmd::flags::NO_AUTH) {
+        return false; // NOAUTH comes first
+    }
     if !srv.pause_writes_only {
         return true;
     }
