@@ -60,7 +60,8 @@ fn watch(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let db = ctx.client.db;
     for key in &argv[1..] {
         let slot: (usize, Sds) = (db, Sds::from(&key[..]));
-        if ctx.client.watched.contains(&slot) {
+        let me = ctx.client.id;
+        if ctx.srv.watches.get(&slot).is_some_and(|ws| ws.iter().any(|(id, _)| *id == me)) {
             continue;
         }
         // A key already logically expired when WATCHed does not count as modified when it is
