@@ -641,3 +641,24 @@ def test_redis_py_pubsub_api(vk_server, protocol):
         assert pipe.execute() == [True, 2, b"2"]
     a.close()
     b.close()
+
+
+def test_subscribe_inside_multi(pair):
+    p = pair()
+    p.same("MULTI")
+    p.same("SSUBSCRIBE", "x")
+    p.same("EXEC")
+    p.same("MULTI")
+    p.same("SUBSCRIBE", "y")
+    p.same("EXEC")
+    p.same("PING")
+
+
+def test_client_reply_double_skip(pair):
+    p = pair(3)
+    p.send("CLIENT", "REPLY", "SKIP")
+    p.send("CLIENT", "REPLY", "SKIP")
+    p.send("PING", "a")
+    p.send("PING", "b")
+    p.read()
+    p.same("PING", "c")
