@@ -193,6 +193,10 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
     let cs = conn.client.shared.clone();
 
     'outer: loop {
+        // Killed (CLIENT KILL) while waiting: run nothing more.
+        if cs.killed.load(Ordering::SeqCst) {
+            break;
+        }
         let step = conn.process();
         match step {
             Step::Continue => {}
@@ -241,7 +245,12 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
                     };
                     tokio::select! {
                         // A dropped sender means CLIENT UNBLOCK ... TIMEOUT.
-                        r = &mut rx => break Some(r.unwrap_or_else(|_| timeout_reply.clone())),
+                        r = &mut rx => {
+                            if cs.killed.load(Ordering::SeqCst) {
+                                break 'outer; // CLIENT KILL dropped the wait
+                            }
+                            break Some(r.unwrap_or_else(|_| timeout_reply.clone()));
+                        }
                         _ = tokio::time::sleep(sleep) => {
                             let mut srv = conn.shared.srv.lock();
                             if srv.remove_waiter(conn.client.id).is_some() {

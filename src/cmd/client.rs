@@ -419,7 +419,13 @@ fn client_kill(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             }
             kill_me = true;
         } else {
+            // Gone at once, as Redis frees it: no more messages, no more data served to its
+            // blocked command (the connection task finishes the cleanup).
             cs.kill();
+            ctx.srv.clients.remove(&cs.id);
+            ctx.srv.pubsub.remove_client(cs.id);
+            ctx.srv.remove_waiter(cs.id);
+            ctx.srv.monitors.retain(|m| m.id != cs.id);
         }
         killed += 1;
     }
