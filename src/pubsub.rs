@@ -214,3 +214,53 @@ impl PubSub {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::sync::mpsc;
+
+    fn client(id: u64) -> (Arc<ClientShared>, mpsc::UnboundedReceiver<Reply>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Arc::new(ClientShared::new(id, String::new(), String::new(), -1, tx)), rx)
+    }
+
+    #[test]
+    fn subscribe_publish_unsubscribe() {
+        let mut ps = PubSub::default();
+        let (a, mut arx) = client(1);
+        let (b, mut brx) = client(2);
+        let ch = Bytes::from_static(b"news");
+        assert!(ps.subscribe(Kind::Channel, &ch, &a));
+        assert!(!ps.subscribe(Kind::Channel, &ch, &a));
+        assert!(ps.subscribe(Kind::Pattern, &Bytes::from_static(b"n*"), &b));
+        assert!(ps.subscribe(Kind::Shard, &Bytes::from_static(b"s"), &b));
+        assert_eq!(ps.publish(b"news", b"m"), 2);
+        assert!(matches!(arx.try_recv(), Ok(Reply::Push(v)) if v.len() == 3));
+        assert!(matches!(brx.try_recv(), Ok(Reply::Push(v)) if v.len() == 4));
+        assert_eq!(ps.publish(b"s", b"m"), 0);
+        assert_eq!(ps.spublish(b"s", b"m"), 1);
+        assert!(matches!(brx.try_recv(), Ok(Reply::Push(v)) if v[0] == Reply::bulk_str("smessage")));
+        assert_eq!(ps.count(Kind::Channel, b"news"), 1);
+        assert_eq!(ps.active(Kind::Channel, None), vec![ch.clone()]);
+        assert_eq!(ps.active(Kind::Channel, Some(b"x*")), Vec::<Bytes>::new());
+        assert!(ps.unsubscribe(Kind::Channel, b"news", 1));
+        assert!(!ps.unsubscribe(Kind::Channel, b"news", 1));
+        assert!(ps.channels.is_empty(), "empty channels are dropped");
+        b.ssub_count.store(1, std::sync::atomic::Ordering::Relaxed);
+        ps.remove_client(2);
+        assert!(ps.patterns.is_empty() && ps.shard_channels.is_empty());
+        assert_eq!(b.ssub_count.load(std::sync::atomic::Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn event_flags_round_trip() {
+        use crate::cmd::notify::*;
+        let f = keyspace_event_flags("KEA");
+        assert!(f & NOTIFY_KEYSPACE != 0 && f & NOTIFY_KEYEVENT != 0 && f & STRING != 0 && f & EXPIRED != 0);
+        assert_eq!(f & KEY_MISS, 0);
+        assert_eq!(keyspace_event_string(f), "AKE");
+        assert_eq!(keyspace_event_string(keyspace_event_flags("Eg$")), "g$E");
+        assert_eq!(keyspace_event_flags(""), 0);
+    }
+}
