@@ -54,6 +54,12 @@ pub struct ClientShared {
     pub flags: Mutex<String>,
     pub sub_count: AtomicUsize,
     pub psub_count: AtomicUsize,
+    /// Shard channel subscriptions (SSUBSCRIBE), shown as `ssub=` in CLIENT LIST.
+    pub ssub_count: AtomicUsize,
+    /// CLIENT NO-TOUCH ON (flag `T` in CLIENT LIST).
+    pub no_touch: AtomicBool,
+    /// Waiting for CLIENT PAUSE to end with a postponed command (flag `b`).
+    pub postponed: AtomicBool,
     pub multi_count: AtomicI64,
     pub qbuf: AtomicUsize,
     pub omem: AtomicUsize,
@@ -167,6 +173,9 @@ impl ClientShared {
             flags: Mutex::new("N".into()),
             sub_count: AtomicUsize::new(0),
             psub_count: AtomicUsize::new(0),
+            ssub_count: AtomicUsize::new(0),
+            no_touch: AtomicBool::new(false),
+            postponed: AtomicBool::new(false),
             multi_count: AtomicI64::new(-1),
             qbuf: AtomicUsize::new(0),
             omem: AtomicUsize::new(0),

@@ -44,6 +44,8 @@ enum Step {
     /// All complete requests were executed; read more.
     Continue,
     Blocked { rx: tokio::sync::oneshot::Receiver<Reply>, deadline_ms: i64, timeout_reply: Reply },
+    /// CLIENT PAUSE: the command in `Conn::pending` waits for the pause to end.
+    Paused,
     Close,
 }
 
@@ -53,6 +55,10 @@ struct Conn {
     inbuf: BytesMut,
     out: BytesMut,
     wait_lsn: u64,
+    /// Out-of-band messages (pub/sub, MONITOR) for this connection.
+    push_rx: mpsc::UnboundedReceiver<Reply>,
+    /// A command postponed by CLIENT PAUSE; it runs before anything else is parsed.
+    pending: Option<Vec<bytes::Bytes>>,
 }
 
 impl Conn {
@@ -60,15 +66,26 @@ impl Conn {
         Limits { max_bulk_len: max_bulk, authenticated: self.client.authenticated }
     }
 
-    fn emit(&mut self, reply: &Reply, mode_before: ReplyMode) {
-        let suppress = mode_before == ReplyMode::Skip
-            || self.client.reply_mode == ReplyMode::Off
-            || (self.client.reply_mode == ReplyMode::Skip && mode_before != ReplyMode::Skip);
-        if mode_before == ReplyMode::Skip && self.client.reply_mode == ReplyMode::Skip {
-            self.client.reply_mode = ReplyMode::On;
-        }
+    /// Queues a command's reply, honouring CLIENT REPLY: `Off` drops every reply, `Skip` drops
+    /// this one reply, `SkipNext` (just set by CLIENT REPLY SKIP, whose own reply is dropped too)
+    /// makes the next command's reply skipped.
+    fn emit(&mut self, reply: &Reply) {
+        let mode = self.client.reply_mode;
+        let suppress = matches!(mode, ReplyMode::Off | ReplyMode::Skip | ReplyMode::SkipNext);
+        self.client.reply_mode = match mode {
+            ReplyMode::Skip => ReplyMode::On,
+            ReplyMode::SkipNext => ReplyMode::Skip,
+            m => m,
+        };
         if !suppress {
             resp::encode(reply, self.client.resp, &mut self.out);
+        }
+    }
+
+    /// Moves pending pub/sub messages into the output.
+    fn drain_pushes(&mut self) {
+        while let Ok(m) = self.push_rx.try_recv() {
+            resp::encode(&m, self.client.resp, &mut self.out);
         }
     }
 
@@ -82,7 +99,10 @@ impl Conn {
                 None => shared.srv.lock().config.proto_max_bulk_len,
             };
             let limits = self.limits(max_bulk);
-            let parsed = resp::parse_request(&mut self.inbuf, limits);
+            let parsed = match self.pending.take() {
+                Some(argv) => Ok(Parsed::Command(argv)),
+                None => resp::parse_request(&mut self.inbuf, limits),
+            };
             match parsed {
                 Ok(Parsed::Incomplete) => return Step::Continue,
                 Ok(Parsed::Command(argv)) => {
@@ -90,13 +110,20 @@ impl Conn {
                         continue;
                     }
                     let srv = guard.get_or_insert_with(|| shared.srv.lock());
+                    if crate::server::pause_blocks(srv, &self.client, &argv) {
+                        self.pending = Some(argv);
+                        self.client.shared.postponed.store(true, Ordering::Relaxed);
+                        return Step::Paused;
+                    }
                     self.client.shared.tot_cmds.fetch_add(1, Ordering::Relaxed);
-                    let mode_before = self.client.reply_mode;
                     let outcome = execute(srv, &mut self.client, argv);
                     self.wait_lsn = self.wait_lsn.max(outcome.wait_lsn);
                     if let Some(r) = &outcome.reply {
-                        self.emit(r, mode_before);
+                        self.emit(r);
                     }
+                    // Messages a command published to its own client follow its reply (as in
+                    // Redis 7.2, which defers pushes to the client being served).
+                    self.drain_pushes();
                     match outcome.action {
                         Action::None => {}
                         Action::Close => return Step::Close,
@@ -139,7 +166,7 @@ impl Conn {
 /// Runs one connection to completion.
 pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, laddr: String) {
     let _ = stream.set_nodelay(true);
-    let (push_tx, mut push_rx) = mpsc::unbounded_channel::<Reply>();
+    let (push_tx, push_rx) = mpsc::unbounded_channel::<Reply>();
     let fd = {
         use std::os::fd::AsRawFd;
         stream.as_raw_fd() as i64
@@ -162,16 +189,48 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
         let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
         return;
     };
-    let mut conn = Conn { shared: shared.clone(), client, inbuf: BytesMut::with_capacity(16 * 1024), out: BytesMut::with_capacity(16 * 1024), wait_lsn: 0 };
+    let mut conn = Conn { shared: shared.clone(), client, inbuf: BytesMut::with_capacity(16 * 1024), out: BytesMut::with_capacity(16 * 1024), wait_lsn: 0, push_rx, pending: None };
     let cs = conn.client.shared.clone();
 
     'outer: loop {
+        // Killed (CLIENT KILL) while waiting: run nothing more.
+        if cs.killed.load(Ordering::SeqCst) {
+            break;
+        }
         let step = conn.process();
         match step {
             Step::Continue => {}
             Step::Close => {
                 let _ = conn.flush(&mut stream).await;
                 break;
+            }
+            Step::Paused => {
+                if conn.flush(&mut stream).await.is_err() {
+                    break;
+                }
+                // Wait, outside the lock, until the pause no longer applies to the command.
+                loop {
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_millis(5)) => {}
+                        Some(msg) = conn.push_rx.recv() => {
+                            resp::encode(&msg, conn.client.resp, &mut conn.out);
+                            conn.drain_pushes();
+                            if conn.flush(&mut stream).await.is_err() {
+                                break 'outer;
+                            }
+                        }
+                        _ = cs.kill_notify.notified() => break 'outer,
+                    }
+                    let still = match conn.pending.as_ref() {
+                        Some(argv) => crate::server::pause_blocks(&mut conn.shared.srv.lock(), &conn.client, argv),
+                        None => false,
+                    };
+                    if !still {
+                        break;
+                    }
+                }
+                cs.postponed.store(false, Ordering::Relaxed);
+                continue;
             }
             Step::Blocked { mut rx, deadline_ms, timeout_reply } => {
                 if conn.flush(&mut stream).await.is_err() {
@@ -185,15 +244,29 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
                         Duration::from_secs(3600 * 24 * 365)
                     };
                     tokio::select! {
-                        r = &mut rx => break r.ok(),
+                        // A dropped sender means CLIENT UNBLOCK ... TIMEOUT.
+                        r = &mut rx => {
+                            if cs.killed.load(Ordering::SeqCst) {
+                                break 'outer; // CLIENT KILL dropped the wait
+                            }
+                            break Some(r.unwrap_or_else(|_| timeout_reply.clone()));
+                        }
                         _ = tokio::time::sleep(sleep) => {
                             let mut srv = conn.shared.srv.lock();
                             if srv.remove_waiter(conn.client.id).is_some() {
                                 break Some(timeout_reply.clone());
                             }
                             drop(srv);
-                            // Served concurrently: the reply is in the channel.
-                            break rx.try_recv().ok();
+                            // Served or unblocked concurrently: the reply is in the channel, or
+                            // the sender was dropped (CLIENT UNBLOCK TIMEOUT).
+                            break Some(rx.try_recv().unwrap_or_else(|_| timeout_reply.clone()));
+                        }
+                        Some(msg) = conn.push_rx.recv() => {
+                            resp::encode(&msg, conn.client.resp, &mut conn.out);
+                            conn.drain_pushes();
+                            if conn.flush(&mut stream).await.is_err() {
+                                break 'outer;
+                            }
                         }
                         r = stream.read_buf(&mut conn.inbuf) => {
                             if matches!(r, Ok(0) | Err(_)) {
@@ -207,8 +280,8 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
                     if r.is_error() {
                         crate::server::count_error(&mut conn.shared.srv.lock(), &r);
                     }
-                    let mode = conn.client.reply_mode;
-                    conn.emit(&r, mode);
+                    conn.emit(&r);
+                    conn.drain_pushes();
                     // A served blocking command may have written (BLMOVE): wait for the log.
                     conn.wait_lsn = conn.wait_lsn.max(conn.shared.srv.lock().last_lsn);
                 }
@@ -239,11 +312,9 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
                     }
                 }
             },
-            Some(msg) = push_rx.recv() => {
+            Some(msg) = conn.push_rx.recv() => {
                 resp::encode(&msg, conn.client.resp, &mut conn.out);
-                while let Ok(m) = push_rx.try_recv() {
-                    resp::encode(&m, conn.client.resp, &mut conn.out);
-                }
+                conn.drain_pushes();
             }
             _ = cs.kill_notify.notified() => break,
             _ = tokio::time::sleep(idle) => break,

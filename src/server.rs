@@ -244,6 +244,25 @@ impl Server {
         }
     }
 
+    /// Redis's `touchAllWatchedKeysInDb`: invalidates the WATCHes of keys that exist in
+    /// `emptied` (or in `replaced_with`, for SWAPDB). Call it *before* emptying a database
+    /// (FLUSHDB/FLUSHALL) or swapping two: a watched key that did not exist is not touched, so
+    /// `WATCH missing; FLUSHALL; MULTI; ...; EXEC` still runs, as in Redis.
+    pub fn touch_watched_keys_in_db(&mut self, emptied: usize, replaced_with: Option<usize>) {
+        for ((d, key), ws) in self.watches.iter() {
+            if *d != emptied {
+                continue;
+            }
+            let exists = self.dbs.get(emptied).is_some_and(|db| db.get(key).is_some())
+                || replaced_with.is_some_and(|r| self.dbs.get(r).is_some_and(|db| db.get(key).is_some()));
+            if exists {
+                for (_, flag) in ws {
+                    flag.store(true, Ordering::SeqCst);
+                }
+            }
+        }
+    }
+
     /// Removes an expired key and fires the `expired` event.
     pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
         if self.dbs[db].remove(key).is_some() {
@@ -352,9 +371,15 @@ impl Server {
         lsn
     }
 
-    /// Number of clients blocked on keys.
+    /// Number of blocked clients: waiting on keys, or holding a command postponed by CLIENT
+    /// PAUSE (Redis counts both in `blocked_clients`).
     pub fn blocked_clients(&self) -> usize {
-        self.waiters.len()
+        let postponed = if self.pause_until != 0 {
+            self.clients.values().filter(|c| c.postponed.load(Ordering::Relaxed)).count()
+        } else {
+            0
+        };
+        self.waiters.len() + postponed
     }
 
     pub fn uptime_secs(&self) -> u64 {
@@ -596,6 +621,7 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
         }
         if let Some(m) = client.multi.as_mut() {
             m.queued.push(argv);
+            client.shared.multi_count.store(m.queued.len() as i64, Ordering::Relaxed);
         }
         return Outcome::reply(Reply::Simple("QUEUED".into()));
     }
@@ -607,6 +633,8 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
     }
 
     if name == "exec" {
+        let stat = srv.stats.commands.entry("exec".into()).or_default();
+        stat.calls += 1;
         return exec_transaction(srv, client);
     }
 
@@ -615,7 +643,11 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
         feed_monitors(srv, client, &argv);
     }
 
+    // CLIENT NO-TOUCH: reads by this client leave access times alone (TOUCH still touches).
+    let touch = srv.touch_on_read;
+    srv.touch_on_read = touch && (!client.no_touch || name == "touch");
     let (reply, block) = call(srv, client, spec, &argv, false);
+    srv.touch_on_read = touch;
     if reply.is_error() {
         count_error(srv, &reply);
     }
@@ -655,7 +687,14 @@ fn exec_transaction(srv: &mut Server, client: &mut Client) -> Outcome {
         return Outcome::reply(e);
     };
     client.shared.multi_count.store(-1, Ordering::Relaxed);
-    let dirty = client.watch_dirty.load(Ordering::SeqCst);
+    // A watched key that expired since WATCH counts as modified (Redis 7 isWatchedKeyExpired;
+    // keys already expired at WATCH time were deleted by WATCH itself).
+    let now = now_ms();
+    let expired = !srv.loading
+        && client.watched.iter().any(|(db, key)| {
+            srv.dbs.get(*db).and_then(|d| d.get(key)).is_some_and(|e| e.expire_at != crate::db::NO_EXPIRE && e.expire_at <= now)
+        });
+    let dirty = client.watch_dirty.load(Ordering::SeqCst) || expired;
     unwatch_all(srv, client);
     if multi.aborted {
         let e = Reply::Error("EXECABORT Transaction discarded because of previous errors.".into());
@@ -686,7 +725,10 @@ fn exec_transaction(srv: &mut Server, client: &mut Client) -> Outcome {
         if !srv.monitors.is_empty() && !spec.has(cmd::flags::SKIP_MONITOR) {
             feed_monitors(srv, client, &argv);
         }
+        let touch = srv.touch_on_read;
+        srv.touch_on_read = touch && (!client.no_touch || spec.name == "touch");
         let (reply, _) = call(srv, client, spec, &argv, true);
+        srv.touch_on_read = touch;
         if reply.is_error() {
             count_error(srv, &reply);
         }
@@ -741,6 +783,37 @@ fn feed_monitors(srv: &mut Server, client: &Client, argv: &[Bytes]) {
     for m in &srv.monitors {
         let _ = m.push.send(Reply::Simple(line.clone()));
     }
+}
+
+/// CLIENT PAUSE: whether `argv` from `client` must wait for the pause to end before it runs.
+/// Checked by the connection before executing; the waiting happens outside the lock. Commands
+/// that would be rejected anyway (unknown, wrong arity) are not postponed, as in Redis.
+pub fn pause_blocks(srv: &mut Server, client: &Client, argv: &[Bytes]) -> bool {
+    if srv.pause_until == 0 {
+        return false;
+    }
+    if now_ms() >= srv.pause_until {
+        srv.pause_until = 0;
+        srv.pause_writes_only = false;
+        return false;
+    }
+    let Ok((spec, _)) = resolve(argv) else { return false };
+    if !client.authenticated && !spec.has(cmd::flags::NO_AUTH) {
+        return false; // NOAUTH comes first
+    }
+    if !srv.pause_writes_only {
+        return true;
+    }
+    let may_replicate = |s: &CommandSpec| s.has(cmd::flags::WRITE) || s.has(cmd::flags::MAY_REPLICATE);
+    if may_replicate(spec) {
+        return true;
+    }
+    if spec.name == "exec" {
+        if let Some(m) = &client.multi {
+            return m.queued.iter().any(|q| resolve(q).map(|(s, _)| may_replicate(s)).unwrap_or(false));
+        }
+    }
+    false
 }
 
 impl Server {

@@ -1,0 +1,301 @@
+//! CLIENT subcommands: identity, LIST/INFO fields, KILL, PAUSE, REPLY, UNBLOCK.
+mod common;
+use common::*;
+
+use std::time::{Duration, Instant};
+
+fn fields(line: &str) -> Vec<(String, String)> {
+    line.split(' ')
+        .map(|f| {
+            let (k, v) = f.split_once('=').unwrap_or((f, ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+fn field(line: &str, name: &str) -> String {
+    fields(line).into_iter().find(|(k, _)| k == name).map(|(_, v)| v).unwrap_or_else(|| panic!("no {name} in {line}"))
+}
+
+fn line_named(c: &mut Client, name: &str) -> Option<String> {
+    c.cmd(&["CLIENT", "LIST"]).text().lines().find(|l| l.contains(&format!(" name={name} "))).map(|s| s.to_string())
+}
+
+fn has_blpop(c: &mut Client) -> bool {
+    !matches!(c.cmd(&["BLPOP", "__probe__", "0.01"]), V::Error(e) if e.starts_with("ERR unknown command"))
+}
+
+#[test]
+fn id_names_and_info() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let mut d = s.client();
+    let id = c.cmd(&["CLIENT", "ID"]).int();
+    assert_ne!(d.cmd(&["CLIENT", "ID"]).int(), id);
+    assert_eq!(c.cmd(&["CLIENT", "GETNAME"]), V::Nil);
+    assert_eq!(c.cmd(&["CLIENT", "SETNAME", "alpha"]), V::ok());
+    assert_eq!(c.cmd(&["CLIENT", "GETNAME"]), V::bulk("alpha"));
+    let bad = V::err("ERR Client names cannot contain spaces, newlines or special characters.");
+    assert_eq!(c.cmd(&["CLIENT", "SETNAME", "a b"]), bad);
+    assert_eq!(c.cmd_bytes(&[b"CLIENT", b"SETNAME", b"a\xffb"]), bad);
+    assert_eq!(c.cmd(&["CLIENT", "GETNAME"]), V::bulk("alpha"));
+    assert_eq!(c.cmd(&["CLIENT", "SETINFO", "LIB-NAME", "mylib"]), V::ok());
+    assert_eq!(c.cmd(&["CLIENT", "SETINFO", "lib-ver", "1.2.3"]), V::ok());
+    assert_eq!(
+        c.cmd(&["CLIENT", "SETINFO", "lib-name", "a b"]),
+        V::err("ERR lib-name cannot contain spaces, newlines or special characters.")
+    );
+    assert_eq!(c.cmd(&["CLIENT", "SETINFO", "other", "x"]), V::err("ERR Unrecognized option 'other'"));
+    assert_eq!(c.cmd(&["SELECT", "2"]), V::ok());
+    let info = c.cmd(&["CLIENT", "INFO"]).text();
+    assert!(info.ends_with('\n'));
+    let f = fields(info.trim_end());
+    let names: Vec<&str> = f.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "id", "addr", "laddr", "fd", "name", "age", "idle", "flags", "db", "sub", "psub", "ssub", "multi", "qbuf",
+            "qbuf-free", "argv-mem", "multi-mem", "rbs", "rbp", "obl", "oll", "omem", "tot-mem", "events", "cmd", "user",
+            "redir", "resp", "lib-name", "lib-ver"
+        ]
+    );
+    let line = info.trim_end();
+    assert_eq!(field(line, "id"), id.to_string());
+    assert_eq!(field(line, "name"), "alpha");
+    assert_eq!(field(line, "db"), "2");
+    assert_eq!(field(line, "cmd"), "client|info");
+    assert_eq!(field(line, "lib-name"), "mylib");
+    assert_eq!(field(line, "lib-ver"), "1.2.3");
+    assert_eq!(field(line, "flags"), "N");
+    assert_eq!(field(line, "user"), "default");
+    assert_eq!(field(line, "resp"), "2");
+    assert_eq!(field(line, "laddr"), format!("127.0.0.1:{}", s.port));
+    // An empty name clears it.
+    assert_eq!(c.cmd(&["CLIENT", "SETNAME", ""]), V::ok());
+    assert_eq!(c.cmd(&["CLIENT", "GETNAME"]), V::Nil);
+    // Others see the client in CLIENT LIST, by id too.
+    let list = d.cmd(&["CLIENT", "LIST", "ID", &id.to_string()]).text();
+    assert_eq!(list.lines().count(), 1);
+    assert_eq!(field(list.trim_end(), "cmd"), "client|getname");
+    assert_eq!(d.cmd(&["CLIENT", "LIST", "ID", "abc"]), V::err("ERR Invalid client ID"));
+    assert_eq!(d.cmd(&["CLIENT", "LIST", "TYPE", "bogus"]), V::err("ERR Unknown client type 'bogus'"));
+    assert_eq!(d.cmd(&["CLIENT", "LIST", "TYPE", "replica"]), V::bulk(""));
+    assert_eq!(d.cmd(&["CLIENT", "LIST", "TYPE", "normal"]).text().lines().count(), 2);
+    assert_eq!(d.cmd(&["CLIENT", "LIST", "bogus"]), V::err("ERR syntax error"));
+    assert_eq!(d.cmd(&["CLIENT", "ID", "x"]), V::err("ERR wrong number of arguments for 'client|id' command"));
+    assert_eq!(d.cmd(&["CLIENT", "BOGUS"]), V::err("ERR unknown subcommand 'BOGUS'. Try CLIENT HELP."));
+    assert_eq!(d.cmd(&["CLIENT", "GETREDIR"]), V::Int(-1));
+    let help = d.cmd(&["CLIENT", "HELP"]);
+    assert_eq!(help.array()[0], V::Simple("CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:".into()));
+    // NO-EVICT / NO-TOUCH flags.
+    assert_eq!(d.cmd(&["CLIENT", "NO-EVICT", "on"]), V::ok());
+    assert_eq!(d.cmd(&["CLIENT", "NO-TOUCH", "on"]), V::ok());
+    assert_eq!(field(d.cmd(&["CLIENT", "INFO"]).text().trim_end(), "flags"), "eT");
+    assert_eq!(d.cmd(&["CLIENT", "NO-TOUCH", "maybe"]), V::err("ERR syntax error"));
+    assert_eq!(d.cmd(&["CLIENT", "NO-EVICT", "off"]), V::ok());
+    assert_eq!(d.cmd(&["CLIENT", "NO-TOUCH", "off"]), V::ok());
+    assert_eq!(field(d.cmd(&["CLIENT", "INFO"]).text().trim_end(), "flags"), "N");
+    // RESP3: CLIENT INFO is a verbatim string.
+    assert!(matches!(d.cmd(&["HELLO", "3"]), V::Map(_)));
+    match d.cmd(&["CLIENT", "INFO"]) {
+        V::Verbatim(fmt, text) => {
+            assert_eq!(fmt, "txt");
+            assert_eq!(field(String::from_utf8(text).unwrap().trim_end(), "resp"), "3");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn kill_forms() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let mut v1 = s.client();
+    let id1 = v1.cmd(&["CLIENT", "ID"]).int();
+    assert_eq!(c.cmd(&["CLIENT", "KILL", "ID", &id1.to_string()]), V::Int(1));
+    assert!(v1.is_closed());
+    assert_eq!(c.cmd(&["CLIENT", "KILL", "ID", &id1.to_string()]), V::Int(0));
+    // Old form by address.
+    let mut v2 = s.client();
+    assert_eq!(v2.cmd(&["CLIENT", "SETNAME", "v2"]), V::ok());
+    let addr = field(&line_named(&mut c, "v2").unwrap(), "addr");
+    assert_eq!(c.cmd(&["CLIENT", "KILL", &addr]), V::ok());
+    assert!(v2.is_closed());
+    assert_eq!(c.cmd(&["CLIENT", "KILL", &addr]), V::err("ERR No such client"));
+    // Filters combine; the caller is skipped by default.
+    let mut p1 = s.client();
+    assert_eq!(p1.cmd(&["SUBSCRIBE", "ch"]).array().len(), 3);
+    let mut n1 = s.client();
+    assert_eq!(n1.cmd(&["PING"]), V::Simple("PONG".into()));
+    assert_eq!(c.cmd(&["CLIENT", "KILL", "TYPE", "pubsub"]), V::Int(1));
+    assert!(p1.is_closed());
+    assert_eq!(c.cmd(&["CLIENT", "KILL", "TYPE", "normal", "USER", "default"]), V::Int(1));
+    assert!(n1.is_closed());
+    let mut n2 = s.client();
+    assert_eq!(n2.cmd(&["PING"]), V::Simple("PONG".into()));
+    assert_eq!(c.cmd(&["CLIENT", "KILL", "LADDR", &format!("127.0.0.1:{}", s.port), "MAXAGE", "1000"]), V::Int(0));
+    assert_eq!(c.cmd(&["CLIENT", "KILL", "LADDR", &format!("127.0.0.1:{}", s.port)]), V::Int(1));
+    assert!(n2.is_closed());
+    // Errors.
+    assert_eq!(c.cmd(&["CLIENT", "KILL", "ID", "0"]), V::err("ERR client-id should be greater than 0"));
+    assert_eq!(c.cmd(&["CLIENT", "KILL", "TYPE", "x"]), V::err("ERR Unknown client type 'x'"));
+    assert_eq!(c.cmd(&["CLIENT", "KILL", "USER", "bob"]), V::err("ERR No such user 'bob'"));
+    assert_eq!(c.cmd(&["CLIENT", "KILL", "SKIPME", "x"]), V::err("ERR syntax error"));
+    // Three arguments are the old form: "ID" is taken as an address.
+    assert_eq!(c.cmd(&["CLIENT", "KILL", "ID"]), V::err("ERR No such client"));
+    assert_eq!(c.cmd(&["CLIENT", "KILL", "ID", "1", "TYPE"]), V::err("ERR syntax error"));
+    assert_eq!(c.cmd(&["CLIENT", "KILL", "WHAT", "x"]), V::err("ERR syntax error"));
+    // SKIPME no: the caller itself gets its reply, then is closed.
+    let me = c.cmd(&["CLIENT", "ID"]).int();
+    assert_eq!(c.cmd(&["CLIENT", "KILL", "ID", &me.to_string(), "SKIPME", "no"]), V::Int(1));
+    assert!(c.is_closed());
+}
+
+#[test]
+fn reply_off_skip_on() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    c.send(&[b"CLIENT", b"REPLY", b"OFF"]);
+    c.send(&[b"SET", b"a", b"1"]);
+    c.send(&[b"GET", b"a"]);
+    assert_eq!(c.cmd(&["CLIENT", "REPLY", "ON"]), V::ok());
+    c.send(&[b"CLIENT", b"REPLY", b"SKIP"]);
+    c.send(&[b"SET", b"b", b"2"]);
+    assert_eq!(c.cmd(&["GET", "b"]), V::bulk("2"));
+    // SKIP twice in a row skips the command after the second SKIP too.
+    c.send(&[b"CLIENT", b"REPLY", b"SKIP"]);
+    c.send(&[b"CLIENT", b"REPLY", b"SKIP"]);
+    c.send(&[b"GET", b"a"]);
+    assert_eq!(c.cmd(&["GET", "b"]), V::bulk("2"));
+    assert_eq!(c.cmd(&["CLIENT", "REPLY", "bogus"]), V::err("ERR syntax error"));
+    assert_eq!(c.cmd(&["GET", "a"]), V::bulk("1"));
+}
+
+#[test]
+fn pause_write_lets_reads_through_and_holds_writes() {
+    let s = TestServer::start(&[]);
+    let mut admin = s.client();
+    let mut w = s.client();
+    let mut r = s.client();
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "10000", "WRITE"]), V::ok());
+    let t0 = Instant::now();
+    w.send(&[b"SET", b"k", b"v"]);
+    assert_eq!(r.cmd(&["GET", "k"]), V::Nil);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(r.cmd(&["GET", "k"]), V::Nil);
+    let l = line_pred(&mut admin, |l| field(l, "cmd") == "NULL" && field(l, "flags") == "b");
+    assert!(l.is_some(), "the paused writer shows flag b");
+    let info = admin.cmd(&["INFO", "clients"]).text();
+    assert!(info.contains("blocked_clients:1\r\n"), "{info}");
+    assert_eq!(admin.cmd(&["CLIENT", "UNPAUSE"]), V::ok());
+    assert_eq!(w.read(), V::ok());
+    assert!(t0.elapsed() < Duration::from_secs(5));
+    assert_eq!(r.cmd(&["GET", "k"]), V::bulk("v"));
+    // The pause ends by itself at its deadline.
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "300", "WRITE"]), V::ok());
+    let t0 = Instant::now();
+    assert_eq!(w.cmd(&["SET", "k", "w"]), V::ok());
+    assert!(t0.elapsed() >= Duration::from_millis(250), "{:?}", t0.elapsed());
+    // EXEC of a transaction with writes waits; its queuing happened before the pause.
+    assert_eq!(w.cmd(&["MULTI"]), V::ok());
+    assert_eq!(w.cmd(&["INCR", "n"]), V::Simple("QUEUED".into()));
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "10000", "WRITE"]), V::ok());
+    w.send(&[b"EXEC"]);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(r.cmd(&["GET", "n"]), V::Nil);
+    assert_eq!(admin.cmd(&["CLIENT", "UNPAUSE"]), V::ok());
+    assert_eq!(w.read(), V::Array(vec![V::Int(1)]));
+    // PUBLISH (may replicate) waits under a WRITE pause; PUBSUB NUMSUB does not.
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "300", "WRITE"]), V::ok());
+    let t0 = Instant::now();
+    assert_eq!(r.cmd(&["PUBSUB", "NUMSUB", "c"]), V::Array(vec![V::bulk("c"), V::Int(0)]));
+    assert!(t0.elapsed() < Duration::from_millis(200));
+    assert_eq!(w.cmd(&["PUBLISH", "c", "m"]), V::Int(0));
+    assert!(t0.elapsed() >= Duration::from_millis(250), "{:?}", t0.elapsed());
+}
+
+fn line_pred(c: &mut Client, pred: impl Fn(&str) -> bool) -> Option<String> {
+    c.cmd(&["CLIENT", "LIST"]).text().lines().find(|l| pred(l)).map(|s| s.to_string())
+}
+
+#[test]
+fn pause_all_holds_reads_until_timeout() {
+    let s = TestServer::start(&[]);
+    let mut admin = s.client();
+    let mut r = s.client();
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "300"]), V::ok());
+    let t0 = Instant::now();
+    assert_eq!(r.cmd(&["GET", "k"]), V::Nil);
+    assert!(t0.elapsed() >= Duration::from_millis(250), "{:?}", t0.elapsed());
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "300", "ALL"]), V::ok());
+    let t0 = Instant::now();
+    assert_eq!(r.cmd(&["PING"]), V::Simple("PONG".into()));
+    assert!(t0.elapsed() >= Duration::from_millis(250));
+    // Unknown commands are rejected at once, not postponed.
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "5000", "ALL"]), V::ok());
+    let t0 = Instant::now();
+    assert_eq!(r.cmd(&["NOSUCH"]), V::err("ERR unknown command 'NOSUCH', with args beginning with: "));
+    assert!(t0.elapsed() < Duration::from_secs(3));
+    // Under ALL even CLIENT UNPAUSE waits (as in Redis): the pause ends at its deadline.
+}
+
+#[test]
+fn pause_errors_and_kill_of_a_paused_client() {
+    let s = TestServer::start(&[]);
+    let mut admin = s.client();
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "x"]), V::err("ERR timeout is not an integer or out of range"));
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "-1"]), V::err("ERR timeout is negative"));
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "10", "READ"]), V::err("ERR CLIENT PAUSE mode must be WRITE or ALL"));
+    assert_eq!(admin.cmd(&["CLIENT", "UNPAUSE"]), V::ok());
+    let mut w = s.client();
+    let wid = w.cmd(&["CLIENT", "ID"]).int();
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "10000", "WRITE"]), V::ok());
+    w.send(&[b"SET", b"never", b"1"]);
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(admin.cmd(&["CLIENT", "KILL", "ID", &wid.to_string()]), V::Int(1));
+    assert!(w.is_closed());
+    assert_eq!(admin.cmd(&["CLIENT", "UNPAUSE"]), V::ok());
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(admin.cmd(&["EXISTS", "never"]), V::Int(0));
+}
+
+#[test]
+fn unblock_and_kill_blocked_clients() {
+    let s = TestServer::start(&[]);
+    let mut admin = s.client();
+    assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", "12345"]), V::Int(0));
+    assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", "x"]), V::err("ERR value is not an integer or out of range"));
+    assert_eq!(
+        admin.cmd(&["CLIENT", "UNBLOCK", "1", "MAYBE"]),
+        V::err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+    );
+    if !has_blpop(&mut admin) {
+        eprintln!("SKIPPED: BLPOP is not in this build yet (lists family)");
+        return;
+    }
+    let mut b = s.client();
+    let bid = b.cmd(&["CLIENT", "ID"]).int().to_string();
+    let wait_blocked = |admin: &mut Client| {
+        let t0 = Instant::now();
+        while !admin.cmd(&["CLIENT", "LIST", "ID", &bid]).text().contains(" flags=b ") {
+            assert!(t0.elapsed() < Duration::from_secs(5));
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    };
+    b.send(&[b"BLPOP", b"l", b"0"]);
+    wait_blocked(&mut admin);
+    assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", &bid]), V::Int(1));
+    assert_eq!(b.read(), V::NilArray);
+    b.send(&[b"BLPOP", b"l", b"0"]);
+    wait_blocked(&mut admin);
+    assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", &bid, "ERROR"]), V::Int(1));
+    assert_eq!(b.read(), V::err("UNBLOCKED client unblocked via CLIENT UNBLOCK"));
+    assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", &bid]), V::Int(0));
+    // Killing a blocked client closes it and forgets the wait.
+    b.send(&[b"BLPOP", b"l", b"0"]);
+    wait_blocked(&mut admin);
+    assert_eq!(admin.cmd(&["CLIENT", "KILL", "ID", &bid]), V::Int(1));
+    assert!(b.is_closed());
+    assert_eq!(admin.cmd(&["RPUSH", "l", "x"]), V::Int(1));
+    assert_eq!(admin.cmd(&["LLEN", "l"]), V::Int(1));
+}

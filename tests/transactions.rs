@@ -1,0 +1,220 @@
+//! MULTI/EXEC/DISCARD/WATCH/UNWATCH, including WATCH races between clients.
+mod common;
+use common::*;
+
+use std::time::Duration;
+
+fn queued() -> V {
+    V::Simple("QUEUED".into())
+}
+
+fn has_blpop(c: &mut Client) -> bool {
+    !matches!(c.cmd(&["BLPOP", "__probe__", "0.01"]), V::Error(e) if e.starts_with("ERR unknown command"))
+}
+
+#[test]
+fn multi_exec_discard_basics() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    assert_eq!(c.cmd(&["EXEC"]), V::err("ERR EXEC without MULTI"));
+    assert_eq!(c.cmd(&["DISCARD"]), V::err("ERR DISCARD without MULTI"));
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["MULTI"]), V::err("ERR MULTI calls can not be nested"));
+    assert_eq!(c.cmd(&["SET", "a", "1"]), queued());
+    assert_eq!(c.cmd(&["INCR", "a"]), queued());
+    assert_eq!(c.cmd(&["GET", "a"]), queued());
+    // The nested MULTI error does not abort the transaction.
+    assert_eq!(c.cmd(&["EXEC"]), V::Array(vec![V::ok(), V::Int(2), V::bulk("2")]));
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["SET", "a", "9"]), queued());
+    assert_eq!(c.cmd(&["DISCARD"]), V::ok());
+    assert_eq!(c.cmd(&["GET", "a"]), V::bulk("2"));
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["EXEC"]), V::Array(vec![]));
+    assert_eq!(c.cmd(&["MULTI", "x"]), V::err("ERR wrong number of arguments for 'multi' command"));
+}
+
+#[test]
+fn queuing_errors_abort_runtime_errors_do_not() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["SET", "a", "1"]), queued());
+    assert_eq!(c.cmd(&["NOSUCH", "x"]), V::err("ERR unknown command 'NOSUCH', with args beginning with: 'x' "));
+    assert_eq!(c.cmd(&["EXEC"]), V::err("EXECABORT Transaction discarded because of previous errors."));
+    assert_eq!(c.cmd(&["GET", "a"]), V::Nil);
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["GET"]), V::err("ERR wrong number of arguments for 'get' command"));
+    assert_eq!(c.cmd(&["EXEC"]), V::err("EXECABORT Transaction discarded because of previous errors."));
+    // After an aborted EXEC the client is out of MULTI.
+    assert_eq!(c.cmd(&["EXEC"]), V::err("ERR EXEC without MULTI"));
+    assert_eq!(c.cmd(&["SET", "s", "str"]), V::ok());
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["INCR", "s"]), queued());
+    assert_eq!(c.cmd(&["SET", "b", "2"]), queued());
+    assert_eq!(c.cmd(&["EXEC"]), V::Array(vec![V::err("ERR value is not an integer or out of range"), V::ok()]));
+    assert_eq!(c.cmd(&["GET", "b"]), V::bulk("2"));
+}
+
+#[test]
+fn watch_detects_other_clients_writes() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let mut other = s.client();
+    assert_eq!(c.cmd(&["SET", "w", "1"]), V::ok());
+    assert_eq!(c.cmd(&["WATCH", "w"]), V::ok());
+    assert_eq!(other.cmd(&["SET", "w", "2"]), V::ok());
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["SET", "w", "3"]), queued());
+    assert_eq!(c.cmd(&["EXEC"]), V::NilArray);
+    assert_eq!(c.cmd(&["GET", "w"]), V::bulk("2"));
+    // Untouched watch (including a missing key): EXEC runs; EXEC unwatches.
+    assert_eq!(c.cmd(&["WATCH", "w", "missing"]), V::ok());
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["SET", "w", "4"]), queued());
+    assert_eq!(c.cmd(&["EXEC"]), V::Array(vec![V::ok()]));
+    assert_eq!(other.cmd(&["SET", "w", "5"]), V::ok());
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["GET", "w"]), queued());
+    assert_eq!(c.cmd(&["EXEC"]), V::Array(vec![V::bulk("5")]));
+    // UNWATCH forgets, DISCARD forgets.
+    assert_eq!(c.cmd(&["WATCH", "w"]), V::ok());
+    assert_eq!(other.cmd(&["DEL", "w"]), V::Int(1));
+    assert_eq!(c.cmd(&["UNWATCH"]), V::ok());
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["PING"]), queued());
+    assert_eq!(c.cmd(&["EXEC"]), V::Array(vec![V::Simple("PONG".into())]));
+    // WATCH inside MULTI is an error that does not abort (Redis 7.2).
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["WATCH", "w"]), V::err("ERR WATCH inside MULTI is not allowed"));
+    assert_eq!(c.cmd(&["PING"]), queued());
+    assert_eq!(c.cmd(&["EXEC"]), V::Array(vec![V::Simple("PONG".into())]));
+    // A write in another database does not touch the watch.
+    assert_eq!(c.cmd(&["SET", "w", "1"]), V::ok());
+    assert_eq!(c.cmd(&["WATCH", "w"]), V::ok());
+    assert_eq!(other.cmd(&["SELECT", "1"]), V::ok());
+    assert_eq!(other.cmd(&["SET", "w", "x"]), V::ok());
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["PING"]), queued());
+    assert_eq!(c.cmd(&["EXEC"]), V::Array(vec![V::Simple("PONG".into())]));
+    // The client's own write counts too.
+    assert_eq!(c.cmd(&["WATCH", "w"]), V::ok());
+    assert_eq!(c.cmd(&["SET", "w", "own"]), V::ok());
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["PING"]), queued());
+    assert_eq!(c.cmd(&["EXEC"]), V::NilArray);
+    // EXECABORT takes precedence over a touched watch.
+    assert_eq!(c.cmd(&["WATCH", "w"]), V::ok());
+    assert_eq!(other.cmd(&["SELECT", "0"]), V::ok());
+    assert_eq!(other.cmd(&["SET", "w", "y"]), V::ok());
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["NOSUCH"]), V::err("ERR unknown command 'NOSUCH', with args beginning with: "));
+    assert_eq!(c.cmd(&["EXEC"]), V::err("EXECABORT Transaction discarded because of previous errors."));
+}
+
+#[test]
+fn watch_and_expiry() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    // A watched key that expires before EXEC counts as modified.
+    assert_eq!(c.cmd(&["SET", "e", "1", "PX", "50"]), V::ok());
+    assert_eq!(c.cmd(&["WATCH", "e"]), V::ok());
+    std::thread::sleep(Duration::from_millis(150));
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["PING"]), queued());
+    assert_eq!(c.cmd(&["EXEC"]), V::NilArray);
+    // A key already expired when WATCHed: its deletion is not a modification.
+    assert_eq!(c.cmd(&["SET", "f", "1", "PX", "10"]), V::ok());
+    std::thread::sleep(Duration::from_millis(60));
+    assert_eq!(c.cmd(&["WATCH", "f"]), V::ok());
+    assert_eq!(c.cmd(&["GET", "f"]), V::Nil);
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["PING"]), queued());
+    assert_eq!(c.cmd(&["EXEC"]), V::Array(vec![V::Simple("PONG".into())]));
+}
+
+#[test]
+fn flush_invalidates_watches() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let mut other = s.client();
+    for flush in ["FLUSHDB", "FLUSHALL"] {
+        assert_eq!(c.cmd(&["SET", "x", "1"]), V::ok());
+        assert_eq!(c.cmd(&["WATCH", "x"]), V::ok());
+        assert_eq!(other.cmd(&[flush]), V::ok());
+        assert_eq!(c.cmd(&["MULTI"]), V::ok());
+        assert_eq!(c.cmd(&["PING"]), queued());
+        assert_eq!(c.cmd(&["EXEC"]), V::NilArray, "{flush}");
+    }
+}
+
+#[test]
+fn client_list_multi_field() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let mut other = s.client();
+    assert_eq!(c.cmd(&["CLIENT", "SETNAME", "tx"]), V::ok());
+    let line = |o: &mut Client| o.cmd(&["CLIENT", "LIST"]).text().lines().find(|l| l.contains("name=tx")).unwrap().to_string();
+    assert!(line(&mut other).contains(" flags=N ") && line(&mut other).contains(" multi=-1 "));
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["SET", "a", "1"]), queued());
+    assert_eq!(c.cmd(&["SET", "b", "1"]), queued());
+    let l = line(&mut other);
+    assert!(l.contains(" flags=x ") && l.contains(" multi=2 "), "{l}");
+    assert_eq!(c.cmd(&["EXEC"]), V::Array(vec![V::ok(), V::ok()]));
+    assert!(line(&mut other).contains(" multi=-1 "));
+    // A touched watch shows the `d` flag.
+    assert_eq!(c.cmd(&["WATCH", "a"]), V::ok());
+    assert_eq!(other.cmd(&["SET", "a", "2"]), V::ok());
+    let l = line(&mut other);
+    assert!(l.contains(" flags=d "), "{l}");
+}
+
+/// Optimistic locking under contention: every successful EXEC increments exactly once.
+#[test]
+fn watch_race_between_two_clients() {
+    let s = TestServer::start(&[]);
+    let port = s.port;
+    let mut setup = s.client();
+    assert_eq!(setup.cmd(&["SET", "counter", "0"]), V::ok());
+    let worker = move || {
+        let mut c = Client::connect(port);
+        let mut wins = 0;
+        let mut attempts = 0;
+        while wins < 50 {
+            attempts += 1;
+            assert!(attempts < 100_000);
+            assert_eq!(c.cmd(&["WATCH", "counter"]), V::ok());
+            let v: i64 = c.cmd(&["GET", "counter"]).text().parse().unwrap();
+            assert_eq!(c.cmd(&["MULTI"]), V::ok());
+            assert_eq!(c.cmd(&["SET", "counter", &(v + 1).to_string()]), queued());
+            match c.cmd(&["EXEC"]) {
+                V::NilArray => {}
+                V::Array(r) => {
+                    assert_eq!(r, vec![V::ok()]);
+                    wins += 1;
+                }
+                other => panic!("unexpected EXEC reply {other:?}"),
+            }
+        }
+    };
+    let a = std::thread::spawn(worker);
+    let b = std::thread::spawn(worker);
+    a.join().unwrap();
+    b.join().unwrap();
+    assert_eq!(setup.cmd(&["GET", "counter"]), V::bulk("100"));
+}
+
+#[test]
+fn blocking_commands_inside_multi_do_not_block() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    if !has_blpop(&mut c) {
+        eprintln!("SKIPPED: BLPOP is not in this build yet (lists family)");
+        return;
+    }
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["BLPOP", "nolist", "0"]), queued());
+    assert_eq!(c.cmd(&["SET", "k", "v"]), queued());
+    assert_eq!(c.cmd(&["EXEC"]), V::Array(vec![V::NilArray, V::ok()]));
+}
