@@ -348,7 +348,7 @@ mod tests {
     }
 
     fn list(items: &[&str]) -> Value {
-        Value::List(Box::new(List { items: items.iter().map(|s| sds(s)).collect(), quicklist: false, bytes: 0 }))
+        Value::List(Box::new(List::from_items(items.iter().map(|s| sds(s)), -2)))
     }
     fn bulks(items: &[&str]) -> Reply {
         Reply::Array(items.iter().map(|s| Reply::Bulk(b(s))).collect())
