@@ -437,8 +437,9 @@ fn command_entry(spec: &CommandSpec, full: &str) -> Reply {
         FLAG_NAMES.iter().filter(|(f, _)| spec.flags & f != 0).map(|(_, n)| Reply::Simple((*n).into())).collect();
     let acl: Vec<Reply> = spec.acl.split_whitespace().map(|c| Reply::Simple(c.into())).collect();
     let tips: Vec<Reply> = META.get(full).map(|m| m.tips.iter().map(|t| Reply::bulk_str(t)).collect()).unwrap_or_default();
-    let subs: Vec<Reply> =
-        spec.subcommands.iter().map(|s| command_entry(s, &format!("{}|{}", spec.name, s.name))).collect();
+    let mut sorted: Vec<&CommandSpec> = spec.subcommands.iter().collect();
+    sorted.sort_by_key(|s| s.name);
+    let subs: Vec<Reply> = sorted.iter().map(|s| command_entry(s, &format!("{}|{}", spec.name, s.name))).collect();
     let (first, last, step) = if spec.keys_fn.is_some() && spec.first_key == 0 {
         (0, 0, 0)
     } else {
@@ -507,9 +508,10 @@ fn doc_entry(spec: &CommandSpec, full: &str) -> Reply {
         map.push((Reply::bulk_str("complexity"), Reply::bulk_str(complexity)));
     }
     if !spec.subcommands.is_empty() {
-        let subs = spec
-            .subcommands
-            .iter()
+        let mut sorted: Vec<&CommandSpec> = spec.subcommands.iter().collect();
+        sorted.sort_by_key(|s| s.name);
+        let subs = sorted
+            .into_iter()
             .map(|s| {
                 let f = format!("{}|{}", spec.name, s.name);
                 (Reply::bulk_str(&f), doc_entry(s, &f))
@@ -683,15 +685,15 @@ fn command_help(_ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
 fn slowlog_get(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let mut count: i64 = 10;
     if argv.len() == 3 {
-        count = match arg_i64(&argv[2]) {
-            Ok(c) => c,
-            Err(e) => return e,
-        };
+        count = crate::util::parse_i64(&argv[2]).unwrap_or(i64::MIN);
         if count < -1 {
             return Reply::Error("ERR count should be greater than or equal to -1".into());
         }
     } else if argv.len() > 3 {
-        return err::wrong_args("slowlog|get");
+        return Reply::Error(format!(
+            "ERR unknown subcommand or wrong number of arguments for '{}'. Try SLOWLOG HELP.",
+            text(&argv[1]).chars().take(128).collect::<String>()
+        ));
     }
     let n = if count == -1 { usize::MAX } else { count as usize };
     Reply::Array(
@@ -952,9 +954,9 @@ fn ratio(a: u64, b: u64) -> f64 {
 fn memory_doctor(ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
     let m = crate::server_info::memory_numbers(ctx.srv);
     let msg = if m.used < 5 * 1024 * 1024 {
-        "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting."
+        "Hi Sam, this instance is empty or is using very little memory, my issues detector can't be used in these conditions. Please, leave for your mission on Earth and fill it with some data. The new Sam and I will be back to our programming as soon as I finished rebooting.\n"
     } else {
-        "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base."
+        "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n"
     };
     Reply::Verbatim("txt", Bytes::from(msg))
 }
@@ -1129,7 +1131,7 @@ fn debug_protocol(ctx: &mut Ctx, kind: &[u8]) -> Reply {
                 return Reply::Error("ERR RESP2 is not supported by this command".into());
             }
             Reply::Raw(Bytes::from_static(
-                b">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n$39\r\nSome real reply following the push reply\r\n",
+                b">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n$40\r\nSome real reply following the push reply\r\n",
             ))
         }
         "true" => Reply::Bool(true),
@@ -1152,9 +1154,10 @@ fn sha1(parts: &[&[u8]]) -> [u8; 20] {
     h.digest().bytes()
 }
 
-/// digest = SHA1(digest || data)
+/// digest ^= SHA1(data); digest = SHA1(digest)
 fn mix_digest(digest: &mut [u8; 20], data: &[u8]) {
-    *digest = sha1(&[&digest[..], data]);
+    xor_digest(digest, data);
+    *digest = sha1(&[&digest[..]]);
 }
 
 /// digest ^= SHA1(data)
@@ -1163,52 +1166,6 @@ fn xor_digest(digest: &mut [u8; 20], data: &[u8]) {
     for (d, x) in digest.iter_mut().zip(h.iter()) {
         *d ^= x;
     }
-}
-
-fn xor_raw(digest: &mut [u8; 20], other: &[u8; 20]) {
-    for (d, x) in digest.iter_mut().zip(other.iter()) {
-        *d ^= x;
-    }
-}
-
-/// `%.17g` formatting of a score (what Redis mixes into zset digests).
-pub fn fmt_g17(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    if x == 0.0 {
-        return if x.is_sign_negative() { "-0".into() } else { "0".into() };
-    }
-    let e = format!("{x:.16e}");
-    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..17).contains(&exp) {
-        let mut m = mant.to_string();
-        if m.contains('.') {
-            while m.ends_with('0') {
-                m.pop();
-            }
-            if m.ends_with('.') {
-                m.pop();
-            }
-        }
-        let sign = if exp < 0 { '-' } else { '+' };
-        return format!("{m}e{sign}{:02}", exp.abs());
-    }
-    let decimals = (16 - exp).max(0) as usize;
-    let mut s = format!("{x:.decimals$}");
-    if s.contains('.') {
-        while s.ends_with('0') {
-            s.pop();
-        }
-        if s.ends_with('.') {
-            s.pop();
-        }
-    }
-    s
 }
 
 fn type_code(v: &Value) -> u32 {
@@ -1241,8 +1198,8 @@ fn object_digest(digest: &mut [u8; 20], v: &Value, has_expire: bool) {
             for (m, score) in z.iter() {
                 let mut ed = [0u8; 20];
                 mix_digest(&mut ed, m);
-                mix_digest(&mut ed, fmt_g17(score).as_bytes());
-                xor_raw(digest, &ed);
+                mix_digest(&mut ed, crate::util::fmt_double(score).as_bytes());
+                xor_digest(digest, &ed);
             }
         }
         Value::Hash(h) => {
@@ -1250,7 +1207,7 @@ fn object_digest(digest: &mut [u8; 20], v: &Value, has_expire: bool) {
                 let mut ed = [0u8; 20];
                 mix_digest(&mut ed, f);
                 mix_digest(&mut ed, val);
-                xor_raw(digest, &ed);
+                xor_digest(digest, &ed);
             }
         }
         Value::Stream(st) => {
@@ -1274,7 +1231,7 @@ pub fn dataset_digest(srv: &crate::server::Server) -> [u8; 20] {
             let mut d = [0u8; 20];
             mix_digest(&mut d, &e.key);
             object_digest(&mut d, &e.value, e.expire_at != crate::db::NO_EXPIRE);
-            xor_raw(&mut fin, &d);
+            xor_digest(&mut fin, &d);
         }
     }
     fin
@@ -1287,16 +1244,6 @@ fn hex(d: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn g17_formatting() {
-        assert_eq!(fmt_g17(1.0), "1");
-        assert_eq!(fmt_g17(1.5), "1.5");
-        assert_eq!(fmt_g17(0.1), "0.10000000000000001");
-        assert_eq!(fmt_g17(1e20), "1e+20");
-        assert_eq!(fmt_g17(-2.5e-7), "-2.4999999999999999e-07");
-        assert_eq!(fmt_g17(123456789.0), "123456789");
-    }
 
     #[test]
     fn meta_table_parses() {
