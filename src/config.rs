@@ -756,9 +756,8 @@ impl Config {
         }
         match name {
             "rename-command" if args.len() == 2 => {
-                if crate::cmd::COMMANDS.get(args[0].as_bytes()).is_none() {
-                    return Err("No such command in rename-command".into());
-                }
+                // Redis refuses unknown commands here; VaultKey accepts them so a redis.conf
+                // renaming a command it does not implement still loads.
                 self.renamed_commands.push((args[0].to_ascii_lowercase(), args[1].to_string()));
                 self.mark_ineffective("rename-command");
                 Ok(())
