@@ -92,7 +92,7 @@ pub fn write_rdb<W: Write>(snap: Snapshot, w: W) -> Result<W, WriteError> {
     out.aux(b"redis-ver", crate::server_info::REDIS_VERSION.as_bytes())?;
     out.aux(b"redis-bits", b"64")?;
     out.aux(b"ctime", (snap.now_ms / 1000).to_string().as_bytes())?;
-    out.aux(b"used-mem", crate::server_info::used_memory_estimate().to_string().as_bytes())?;
+    out.aux(b"used-mem", crate::server_info::rss_bytes().to_string().as_bytes())?;
     out.aux(b"aof-base", if snap.aof_base { b"1" } else { b"0" })?;
     for f in &snap.functions {
         out.function(f)?;
