@@ -345,8 +345,7 @@ mod inproc {
     }
 
     fn harness() -> Harness {
-        let mut config = Config::default();
-        config.notify_keyspace_events = "KEA".into();
+        let config = Config { notify_keyspace_events: "KEA".into(), ..Default::default() };
         let mut srv = Server::new(config);
         let log = Arc::new(Mutex::new(Vec::new()));
         srv.log_sink = Some(Box::new(Capture(log.clone())));
