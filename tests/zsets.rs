@@ -345,8 +345,7 @@ mod inproc {
     }
 
     fn harness() -> Harness {
-        let mut config = Config::default();
-        config.notify_keyspace_events = "KEA".into();
+        let config = Config { notify_keyspace_events: "KEA".into(), ..Default::default() };
         let mut srv = Server::new(config);
         let log = Arc::new(Mutex::new(Vec::new()));
         srv.log_sink = Some(Box::new(Capture(log.clone())));
@@ -460,5 +459,117 @@ mod inproc {
                 "del l",
             ]
         );
+    }
+
+    fn encoding(h: &Harness, key: &str) -> &'static str {
+        h.srv.dbs[0].get(key.as_bytes()).map(|e| e.value.encoding_name()).unwrap_or("none")
+    }
+
+    fn zadd_many(h: &mut Harness, c: &mut Client, key: &str, n: usize) {
+        let mut args = vec!["ZADD".to_string(), key.to_string()];
+        for i in 0..n {
+            args.push(i.to_string());
+            args.push(format!("m{i}"));
+        }
+        let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        h.run(c, &a);
+    }
+
+    /// OBJECT ENCODING transitions as Redis 7.2 makes them (checked on the stored value).
+    #[test]
+    fn encoding_transitions() {
+        let mut h = harness();
+        let mut c = client(1);
+        zadd_many(&mut h, &mut c, "z", 128);
+        assert_eq!(encoding(&h, "z"), "listpack");
+        h.run(&mut c, &["ZADD", "z", "1000", "one-more"]);
+        assert_eq!(encoding(&h, "z"), "skiplist");
+        h.run(&mut c, &["ZREMRANGEBYRANK", "z", "0", "100"]);
+        assert_eq!(encoding(&h, "z"), "skiplist", "removals never convert back");
+        let x64 = "x".repeat(64);
+        let y65 = "y".repeat(65);
+        h.run(&mut c, &["ZADD", "long", "1", &x64]);
+        assert_eq!(encoding(&h, "long"), "listpack");
+        // XX with a long absent member adds nothing and (in Redis 7.2) converts nothing.
+        h.run(&mut c, &["ZADD", "long", "XX", "1", &y65]);
+        assert_eq!(encoding(&h, "long"), "listpack");
+        h.run(&mut c, &["ZADD", "long", "1", &y65]);
+        assert_eq!(encoding(&h, "long"), "skiplist");
+        h.run(&mut c, &["ZADD", "new", "1", &y65]);
+        assert_eq!(encoding(&h, "new"), "skiplist");
+        zadd_many(&mut h, &mut c, "many", 129);
+        assert_eq!(encoding(&h, "many"), "skiplist");
+        // The argument count sizes a new key, even when members repeat.
+        let mut dups = vec!["ZADD", "dups"];
+        for _ in 0..129 {
+            dups.extend(["1", "a"]);
+        }
+        h.run(&mut c, &dups);
+        assert_eq!(encoding(&h, "dups"), "skiplist");
+        assert_eq!(h.run(&mut c, &["ZCARD", "dups"]), Some(Reply::Int(1)));
+        // Rebuilt values fit back into a listpack.
+        h.run(&mut c, &["ZUNIONSTORE", "u", "1", "z"]);
+        assert_eq!(encoding(&h, "u"), "listpack");
+        h.run(&mut c, &["ZRANGESTORE", "r", "many", "0", "5"]);
+        assert_eq!(encoding(&h, "r"), "listpack");
+        h.run(&mut c, &["ZRANGESTORE", "r", "many", "-inf", "+inf", "BYSCORE"]);
+        assert_eq!(encoding(&h, "r"), "skiplist");
+        h.run(&mut c, &["ZDIFFSTORE", "d", "1", "long"]);
+        assert_eq!(encoding(&h, "d"), "skiplist");
+        h.srv.config.thresholds.zset_max_listpack_entries = 0;
+        h.run(&mut c, &["ZADD", "zero", "1", "a"]);
+        assert_eq!(encoding(&h, "zero"), "skiplist");
+        h.srv.config.thresholds.zset_max_listpack_entries = 128;
+        h.srv.config.thresholds.zset_max_listpack_value = 2;
+        h.run(&mut c, &["ZINCRBY", "small", "1", "ab"]);
+        assert_eq!(encoding(&h, "small"), "listpack");
+        h.run(&mut c, &["ZINCRBY", "small", "1", "abc"]);
+        assert_eq!(encoding(&h, "small"), "skiplist");
+        assert_eq!(
+            h.run(&mut c, &["ZRANGE", "small", "0", "-1", "WITHSCORES"]),
+            Some(Reply::Array(vec![
+                Reply::Bulk(Bytes::from_static(b"ab")),
+                Reply::Double(1.0),
+                Reply::Bulk(Bytes::from_static(b"abc")),
+                Reply::Double(1.0)
+            ]))
+        );
+    }
+
+    /// Plain sets as inputs of ZUNION/ZINTER/ZDIFF (score 1), in every set encoding.
+    #[test]
+    fn set_inputs() {
+        use vaultkey::db::Entry;
+        use vaultkey::types::{Set, Value};
+        let mut h = harness();
+        let mut c = client(1);
+        let sds = |s: &str| s.as_bytes().to_vec().into_boxed_slice();
+        h.srv.dbs[0].insert(Entry::new(sds("int"), Value::Set(Box::new(Set::Intset(vec![1, 2, 3])))));
+        h.srv.dbs[0].insert(Entry::new(sds("lp"), Value::Set(Box::new(Set::Listpack(vec![sds("x"), sds("2")])))));
+        h.srv.dbs[0].insert(Entry::new(sds("ht"), Value::Set(Box::new(Set::Table([sds("x"), sds("w")].into_iter().collect())))));
+        h.run(&mut c, &["ZADD", "z", "5", "2", "7", "x", "9", "y"]);
+        let bulks = |items: &[&str]| Some(Reply::Array(items.iter().map(|s| Reply::Bulk(Bytes::copy_from_slice(s.as_bytes()))).collect()));
+        let flat = |r: Option<Reply>| -> Vec<String> {
+            match r {
+                Some(Reply::Array(v)) => v
+                    .into_iter()
+                    .map(|x| match x {
+                        Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
+                        Reply::Double(d) => vaultkey::util::fmt_double(d),
+                        other => format!("{other:?}"),
+                    })
+                    .collect(),
+                other => panic!("{other:?}"),
+            }
+        };
+        assert_eq!(flat(h.run(&mut c, &["ZUNION", "3", "int", "lp", "z", "WITHSCORES"])), ["1", "1", "3", "1", "2", "7", "x", "8", "y", "9"]);
+        assert_eq!(flat(h.run(&mut c, &["ZINTER", "2", "lp", "z", "WEIGHTS", "10", "1", "WITHSCORES"])), ["2", "15", "x", "17"]);
+        assert_eq!(flat(h.run(&mut c, &["ZINTER", "3", "lp", "ht", "z", "AGGREGATE", "MAX", "WITHSCORES"])), ["x", "7"]);
+        assert_eq!(h.run(&mut c, &["ZDIFF", "2", "int", "lp"]), bulks(&["1", "3"]));
+        assert_eq!(h.run(&mut c, &["ZDIFF", "2", "z", "ht"]), bulks(&["2", "y"]));
+        assert_eq!(h.run(&mut c, &["ZINTERCARD", "2", "ht", "lp"]), Some(Reply::Int(1)));
+        assert_eq!(h.run(&mut c, &["ZUNIONSTORE", "dst", "2", "int", "ht"]), Some(Reply::Int(5)));
+        assert_eq!(encoding(&h, "dst"), "listpack");
+        assert_eq!(flat(h.run(&mut c, &["ZRANGE", "dst", "0", "-1", "WITHSCORES"])), ["1", "1", "2", "1", "3", "1", "w", "1", "x", "1"]);
     }
 }

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use super::{arg_i64, arg_timeout, err, flags::*, is, notify, BlockRequest, CommandSpec, CommandTable, Ctx};
 use crate::db::Sds;
 use crate::resp::Reply;
-use crate::types::{Thresholds, Value, ZSet};
+use crate::types::{Value, ZSet};
 
 pub fn register(t: &mut CommandTable) {
     let c = |name, arity, f, h| CommandSpec::new(name, arity, f, h).group("sorted-set");
@@ -328,13 +328,13 @@ fn zadd(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         i += 1;
     }
     let elements = argv.len() - i;
-    if elements % 2 != 0 || elements == 0 {
+    if !elements.is_multiple_of(2) || elements == 0 {
         return err::syntax();
     }
     if nx && xx {
         return Reply::Error("ERR XX and NX options at the same time are not compatible".into());
     }
-    if (gt && nx) || (lt && nx) || (gt && lt) {
+    if ((gt || lt) && nx) || (gt && lt) {
         return Reply::Error("ERR GT, LT, and/or NX options at the same time are not compatible".into());
     }
     if incr && elements > 2 {
@@ -1314,5 +1314,3 @@ fn zscan(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     Reply::Array(vec![Reply::bulk(next.to_string()), Reply::Array(out)])
 }
 
-#[allow(dead_code)]
-fn unused(_: Thresholds) {}

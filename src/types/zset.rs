@@ -72,6 +72,8 @@ pub struct SortedSet {
     index: HashTable<u32>,
     hasher: DefaultHashBuilder,
     rng: u64,
+    /// Total bytes of the members (for O(1) size estimates).
+    member_bytes: usize,
 }
 
 impl std::fmt::Debug for SortedSet {
@@ -98,6 +100,7 @@ impl SortedSet {
             index: HashTable::new(),
             hasher: DefaultHashBuilder::default(),
             rng: 0x9E37_79B9_7F4A_7C15,
+            member_bytes: 0,
         }
     }
 
@@ -185,8 +188,8 @@ impl SortedSet {
             self.nodes[idx as usize].lv[i] = Level { next: ul.next, span: ul.span - (rank[0] - rank[i]) };
             self.nodes[u].lv[i] = Level { next: idx, span: (rank[0] - rank[i]) + 1 };
         }
-        for i in lvl..self.level {
-            self.nodes[update[i] as usize].lv[i].span += 1;
+        for (i, &u) in update.iter().enumerate().take(self.level).skip(lvl) {
+            self.nodes[u as usize].lv[i].span += 1;
         }
         self.nodes[idx as usize].back = if update[0] == HEAD { NIL } else { update[0] };
         let next = self.nodes[idx as usize].lv[0].next;
@@ -196,6 +199,7 @@ impl SortedSet {
             self.tail = idx;
         }
         self.len += 1;
+        self.member_bytes += m.len();
         let h = self.hasher.hash_one(m);
         let (nodes, hasher) = (&self.nodes, &self.hasher);
         self.index.insert_unique(h, idx, |&i| hasher.hash_one(&*nodes[i as usize].ele));
@@ -223,6 +227,7 @@ impl SortedSet {
             self.level -= 1;
         }
         self.len -= 1;
+        self.member_bytes -= self.nodes[x as usize].ele.len();
         let node = &mut self.nodes[x as usize];
         let ele = std::mem::take(&mut node.ele);
         let score = node.score;
@@ -266,7 +271,7 @@ impl SortedSet {
         let items: Vec<(Sds, f64)> = self.drain_all();
         let mut fresh = SortedSet::new();
         fresh.rng = self.rng;
-        fresh.hasher = self.hasher.clone();
+        fresh.hasher = self.hasher;
         for (m, s) in items {
             fresh.append_max(m, s);
         }
@@ -427,7 +432,8 @@ impl SortedSet {
 
     /// Every member (hash order is not kept; members come in score order).
     pub fn approx_size(&self) -> usize {
-        self.iter().map(|(m, _)| m.len() + 80).sum()
+        // Node (~56 bytes), its level array (~1.33 levels), the index slot, the member.
+        self.member_bytes + self.len * 88 + self.free.len() * 56
     }
 
     /// Checks the structure's invariants (tests).
@@ -449,6 +455,7 @@ impl SortedSet {
         assert_eq!(self.tail, prev);
         assert_eq!(count, self.len);
         assert_eq!(self.index.len(), self.len);
+        assert_eq!(self.member_bytes, self.iter().map(|(m, _)| m.len()).sum::<usize>());
         for r in 0..self.len {
             let (m, _) = self.get(r).unwrap();
             assert_eq!(self.rank(m), Some(r));

@@ -610,3 +610,41 @@ def test_skiplist_ops_match(same, same3):
     same("ZREMRANGEBYSCORE", "z", 30, 40)
     same("ZREMRANGEBYRANK", "z", 10, 20)
     same("ZRANGE", "z", 0, -1, "WITHSCORES")
+
+
+@pytest.fixture
+def redis70():
+    """Debian's Redis 7.0 (installed by tests/run-all.sh): the reference where valkey 9.1 left
+    Redis's behaviour (7.0 and 7.2 agree on these points)."""
+    import shutil
+    from conftest import Server
+    binary = shutil.which("redis-server")
+    assert binary, "redis-server (Debian package) is required"
+    s = Server([binary, "--save", "", "--appendonly", "no"])
+    yield s
+    s.stop()
+
+
+def test_where_valkey_differs_from_redis(vk, redis70):
+    r = redis70.client()
+    for c in (vk, r):
+        c.response_callbacks.clear()
+
+    def same(*args):
+        a, b = reply(vk, *args), reply(r, *args)
+        assert a == b, f"{args!r}: vaultkey={a!r} redis={b!r}"
+
+    same("ZADD", "z", 1, "a", 2, "b", 3, "c")
+    same("ZADD", "big", *sum([[i, f"m{i}"] for i in range(300)], []))
+    # strtod-style range parsing: leading whitespace accepted, trailing refused.
+    for a in (" 1", "\t2", "( 1", "1 ", " ", "(", ""):
+        same("ZRANGEBYSCORE", "z", a, "+inf")
+        same("ZCOUNT", "big", a, "(10")
+    # A negative LIMIT offset is an empty reply on both encodings.
+    for key in ("z", "big"):
+        same("ZRANGEBYSCORE", key, "-inf", "inf", "LIMIT", -1, 5)
+        same("ZREVRANGEBYSCORE", key, "inf", "-inf", "LIMIT", -2, 5)
+        same("ZRANGEBYLEX", key, "-", "+", "LIMIT", -1, 5)
+    # ZRANDMEMBER with a count covering the whole set walks it from the highest score.
+    same("ZRANDMEMBER", "z", 5)
+    same("ZRANDMEMBER", "z", 3, "WITHSCORES")
