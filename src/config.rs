@@ -820,6 +820,15 @@ impl Config {
         if !p.has(MULTI_ARG) && args.len() != 1 {
             return Err("wrong number of arguments".into());
         }
+        // A multi-argument directive given as one argument (`--save "3600 1"`) is split, as
+        // Redis does for its MULTI_ARG configs (an empty argument stays: `save ""`).
+        let split: Vec<&str>;
+        let args = if p.has(MULTI_ARG) && args.len() == 1 && args[0].contains(' ') {
+            split = args[0].split_whitespace().collect();
+            &split[..]
+        } else {
+            args
+        };
         if !startup && p.has(IMMUTABLE) {
             return Err("can't set immutable config".into());
         }

@@ -26,7 +26,7 @@ fn read_rdb(path: &std::path::Path) -> HashMap<Vec<u8>, Vec<u8>> {
 fn bgsave_is_point_in_time_under_writes() {
     let s = TestServer::start(&["--save", ""]);
     let mut c = s.client();
-    const N: usize = 200_000;
+    const N: usize = 60_000;
     // Load N keys quickly, pipelining in chunks (a client that writes everything before
     // reading would deadlock on full socket buffers).
     for chunk in (0..N).collect::<Vec<_>>().chunks(2000) {

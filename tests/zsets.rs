@@ -345,7 +345,8 @@ mod inproc {
     }
 
     fn harness() -> Harness {
-        let config = Config { notify_keyspace_events: "KEA".into(), ..Default::default() };
+        let mut config = Config::default();
+        config.notify_keyspace_events = "KEA".into();
         let mut srv = Server::new(config);
         let log = Arc::new(Mutex::new(Vec::new()));
         srv.log_sink = Some(Box::new(Capture(log.clone())));

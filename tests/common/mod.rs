@@ -184,7 +184,7 @@ pub struct Client {
 impl Client {
     pub fn connect(port: u16) -> Client {
         let s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(180))).unwrap();
         Client {
             stream: BufReader::new(s),
         }
