@@ -259,7 +259,62 @@ impl Config {
             "rdbcompression" => self.rdbcompression = yesno(one()?)?,
             "rdbchecksum" => self.rdbchecksum = yesno(one()?)?,
             "stop-writes-on-bgsave-error" => self.stop_writes_on_bgsave_error = yesno(one()?)?,
-            "appendfsync" => self.appendfsync = one()?.to_string(),
+            "appendfsync" => {
+                let v = one()?.to_ascii_lowercase();
+                if !matches!(v.as_str(), "always" | "everysec" | "no") {
+                    return Err("argument(s) must be one of the following: always, everysec, no".into());
+                }
+                self.appendfsync = v
+            }
+            // AOF directives (issue 6). Typed fields for the server; the value is also kept in
+            // `other` so CONFIG GET shows it.
+            "appendfilename" | "appenddirname" => {
+                let v = one()?;
+                if !_startup {
+                    return Err("can't set immutable config".into());
+                }
+                if v.is_empty() || v.contains('/') || v.contains('\\') || v == "." || v == ".." {
+                    return Err(if name == "appendfilename" {
+                        "appendfilename can't be a path, just a filename".into()
+                    } else {
+                        "appenddirname can't be a path, just a dirname".into()
+                    });
+                }
+                if name == "appendfilename" {
+                    self.appendfilename = v.to_string()
+                } else {
+                    self.appenddirname = v.to_string()
+                }
+                self.other.insert(name.to_string(), v.to_string());
+            }
+            "no-appendfsync-on-rewrite" | "aof-load-truncated" | "aof-use-rdb-preamble" | "aof-timestamp-enabled"
+            | "aof-rewrite-incremental-fsync" => {
+                let b = yesno(one()?)?;
+                match name {
+                    "no-appendfsync-on-rewrite" => self.no_appendfsync_on_rewrite = b,
+                    "aof-load-truncated" => self.aof_load_truncated = b,
+                    "aof-use-rdb-preamble" => self.aof_use_rdb_preamble = b,
+                    "aof-timestamp-enabled" => self.aof_timestamp_enabled = b,
+                    _ => self.aof_rewrite_incremental_fsync = b,
+                }
+                self.other.insert(name.to_string(), if b { "yes" } else { "no" }.to_string());
+            }
+            "auto-aof-rewrite-percentage" => {
+                let v = int(one()?)?;
+                if !(0..=i32::MAX as i64).contains(&v) {
+                    return Err(format!("argument must be between 0 and {} inclusive", i32::MAX));
+                }
+                self.auto_aof_rewrite_percentage = v as u64;
+                self.other.insert(name.to_string(), v.to_string());
+            }
+            "auto-aof-rewrite-min-size" => {
+                let v = int(one()?)?;
+                if v < 0 {
+                    return Err(format!("argument must be between 0 and {} inclusive", i64::MAX));
+                }
+                self.auto_aof_rewrite_min_size = v as u64;
+                self.other.insert(name.to_string(), v.to_string());
+            }
             _ => {
                 self.other.insert(name.to_string(), args.join(" "));
             }
