@@ -214,12 +214,18 @@ fn durable_callback(shared: Weak<Shared>, poisoned: Arc<AtomicBool>, policy: Fsy
 /// Starts a writer on `file` at `lsn_high` and installs the sink. The previous writer must
 /// have been taken out already.
 fn install_writer(srv: &mut Server, file: StdLogFile) -> Result<(), String> {
+    install_log_file(srv, Box::new(file))
+}
+
+/// As `install_writer`, on any [`LogFile`](vk_storage::io::LogFile) (tests plug in a
+/// `FaultyFile` here).
+pub fn install_log_file(srv: &mut Server, file: Box<dyn vk_storage::io::LogFile>) -> Result<(), String> {
     let policy = config_policy(srv);
     let poisoned = Arc::new(AtomicBool::new(false));
     let mut cfg = WriterConfig::new(policy);
     cfg.start_lsn = srv.aof.lsn_high;
     cfg.on_event = Some(durable_callback(srv.shared.clone(), poisoned.clone(), policy));
-    let w = Arc::new(LogWriter::start(Box::new(file), cfg).map_err(|e| format!("can't start the AOF writer: {e}"))?);
+    let w = Arc::new(LogWriter::start(file, cfg).map_err(|e| format!("can't start the AOF writer: {e}"))?);
     srv.aof.poisoned = poisoned;
     srv.aof.policy = policy;
     srv.log_sink = Some(Box::new(sink::AofSink::new(w.clone(), srv.aof.timestamps.clone())));
@@ -777,11 +783,203 @@ pub fn info_fields(srv: &Server) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use bytes::Bytes;
 
     #[test]
     fn strerror_like_c() {
         assert_eq!(strerror(Some(28), "x"), "No space left on device");
         assert_eq!(strerror(Some(5), "x"), "Input/output error");
         assert_eq!(strerror(None, "x"), "x");
+    }
+
+    fn server_in(dir: &Path, extra: &[(&str, &str)]) -> Server {
+        let mut cfg = Config::default();
+        cfg.dir = dir.to_path_buf();
+        cfg.appendonly = true;
+        for (k, v) in extra {
+            cfg.set_directive(k, &[v], true).unwrap();
+        }
+        Server::new(cfg)
+    }
+
+    fn run(srv: &mut Server, client: &mut crate::client::Client, args: &[&str]) -> crate::server::Outcome {
+        let argv: Vec<Bytes> = args.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
+        crate::server::execute(srv, client, argv)
+    }
+
+    fn get(srv: &mut Server, key: &str) -> Option<Vec<u8>> {
+        match srv.dbs[0].get(key.as_bytes()).map(|e| crate::persist::convert::to_rdb(&e.value)) {
+            Some(vk_storage::rdb::RdbValue::String(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// Writes an AOF of `n` SETs (plus a SELECT) with a real server state and returns the incr
+    /// file's bytes and the end offset of each command.
+    fn make_aof(dir: &Path, n: usize) -> (PathBuf, Vec<u8>) {
+        let srv = server_in(dir, &[("appendfsync", "always")]);
+        let shared = Shared::new(srv);
+        {
+            let mut srv = shared.srv.lock();
+            open_at_startup(&mut srv).unwrap();
+            let mut c = crate::client::Client::detached(1);
+            for i in 0..n {
+                run(&mut srv, &mut c, &["SET", &format!("k{i}"), &format!("v{i}")]);
+            }
+            flush_for_shutdown(&mut srv).unwrap();
+            remove_writer(&mut srv);
+        }
+        let incr = dir.join("appendonlydir").join("appendonly.aof.1.incr.aof");
+        let bytes = std::fs::read(&incr).unwrap();
+        (incr, bytes)
+    }
+
+    /// Every cut position of an incr file: startup either loads a prefix (the torn tail cut,
+    /// with aof-load-truncated yes) or refuses (no); never panics; never loses a complete command.
+    #[test]
+    fn every_truncation_point_of_an_incr_file() {
+        let src = tempfile::tempdir().unwrap();
+        let (_, bytes) = make_aof(src.path(), 6);
+        // Command boundaries: end offsets of complete commands.
+        let mut ends = Vec::new();
+        let mut r = vk_storage::aof::command::CommandReader::new(&bytes[..]);
+        while let Ok(Some(e)) = r.next_entry() {
+            ends.push(e.end());
+        }
+        assert_eq!(ends.len(), 7, "SELECT + 6 SETs");
+        for cut in 0..=bytes.len() {
+            for truncated_ok in [true, false] {
+                let d = tempfile::tempdir().unwrap();
+                let aofdir = d.path().join("appendonlydir");
+                std::fs::create_dir_all(&aofdir).unwrap();
+                for e in std::fs::read_dir(src.path().join("appendonlydir")).unwrap() {
+                    let p = e.unwrap().path();
+                    std::fs::copy(&p, aofdir.join(p.file_name().unwrap())).unwrap();
+                }
+                let incr = aofdir.join("appendonly.aof.1.incr.aof");
+                std::fs::write(&incr, &bytes[..cut]).unwrap();
+                let mut srv = server_in(d.path(), &[("aof-load-truncated", if truncated_ok { "yes" } else { "no" })]);
+                let res = load_at_startup(&mut srv);
+                let complete = ends.iter().filter(|&&e| e as usize <= cut).count();
+                let at_boundary = cut == 0 || ends.contains(&(cut as u64));
+                match res {
+                    Ok(_) => {
+                        assert!(truncated_ok || at_boundary, "cut {cut}: loaded a torn file with aof-load-truncated no");
+                        let sets = complete.saturating_sub(1);
+                        for i in 0..6 {
+                            let v = get(&mut srv, &format!("k{i}"));
+                            if i < sets {
+                                assert_eq!(v, Some(format!("v{i}").into_bytes()), "cut {cut}: lost k{i}");
+                            } else {
+                                assert_eq!(v, None, "cut {cut}: k{i} from a torn command");
+                            }
+                        }
+                        let len = std::fs::metadata(&incr).unwrap().len();
+                        let expect = if complete == 0 { 0 } else { ends[complete - 1] };
+                        assert_eq!(len, expect, "cut {cut}: file cut back to the last complete command");
+                    }
+                    Err(e) => {
+                        assert!(!truncated_ok && !at_boundary, "cut {cut}: refused: {e}");
+                        assert!(e.contains("appendonly.aof.1.incr.aof") && e.contains("vk-check-aof"), "{e}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// A failing disk under the writer: the waiting write gets an error, further writes are
+    /// refused with MISCONF, reads go on, INFO says err; the cron rebuilds the AOF from memory
+    /// and writes are accepted again, and the rebuilt AOF holds the data.
+    #[test]
+    fn failed_write_poisons_then_rebuild_from_memory() {
+        use vk_storage::io::{Fault, FaultyFile};
+        let d = tempfile::tempdir().unwrap();
+        let srv = server_in(d.path(), &[("appendfsync", "always")]);
+        let shared = Shared::new(srv);
+        let mut c = crate::client::Client::detached(1);
+        let faulty = FaultyFile::new();
+        {
+            let mut srv = shared.srv.lock();
+            open_at_startup(&mut srv).unwrap();
+            let o = run(&mut srv, &mut c, &["SET", "a", "1"]);
+            assert!(o.wait_lsn > 0);
+            // Swap in a faulty disk that fails the next write with ENOSPC.
+            remove_writer(&mut srv);
+            faulty.fail_write(0, Fault::NoSpace, 3);
+            install_log_file(&mut srv, Box::new(faulty.clone())).unwrap();
+        }
+        let lsn = {
+            let mut srv = shared.srv.lock();
+            run(&mut srv, &mut c, &["SET", "b", "2"]).wait_lsn
+        };
+        // The connection's wait: decided, as failed.
+        let deadline = Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let d = *shared.durable.borrow();
+            if let Some(v) = d.verdict(lsn, false) {
+                assert!(!v, "the failed write must not be acknowledged");
+                break;
+            }
+            assert!(Instant::now() < deadline);
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        {
+            let mut srv = shared.srv.lock();
+            cron(&mut srv);
+            let o = run(&mut srv, &mut c, &["SET", "c", "3"]);
+            match o.reply {
+                Some(crate::resp::Reply::Error(e)) => assert_eq!(e, "MISCONF Errors writing to the AOF file: No space left on device"),
+                _ => panic!("write not refused"),
+            }
+            let o = run(&mut srv, &mut c, &["GET", "a"]);
+            assert!(matches!(o.reply, Some(crate::resp::Reply::Bulk(_))));
+            let info = info_fields(&srv);
+            assert!(info.contains(&("aof_last_write_status".into(), "err".into())));
+            // The cron retries a rebuild after a second.
+            srv.aof.last_try_ms -= 2000;
+            cron(&mut srv);
+            assert!(srv.aof.rewrite.is_some(), "rebuild started");
+        }
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while shared.srv.lock().aof.rewrite.is_some() {
+            assert!(Instant::now() < deadline);
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        {
+            let mut srv = shared.srv.lock();
+            assert!(write_error(&srv).is_none());
+            let o = run(&mut srv, &mut c, &["SET", "d", "4"]);
+            assert!(matches!(o.reply, Some(crate::resp::Reply::Simple(_))));
+            assert!(!shared.durable.borrow().failed);
+            flush_for_shutdown(&mut srv).unwrap();
+            let info = info_fields(&srv);
+            assert!(info.contains(&("aof_last_write_status".into(), "ok".into())));
+            remove_writer(&mut srv);
+        }
+        // The rebuilt AOF: a, b (in memory although its reply failed), d.
+        let mut srv2 = server_in(d.path(), &[]);
+        assert!(load_at_startup(&mut srv2).unwrap());
+        assert_eq!(get(&mut srv2, "a"), Some(b"1".to_vec()));
+        assert_eq!(get(&mut srv2, "b"), Some(b"2".to_vec()));
+        assert_eq!(get(&mut srv2, "c"), None);
+        assert_eq!(get(&mut srv2, "d"), Some(b"4".to_vec()));
+        let m = std::fs::read_to_string(d.path().join("appendonlydir/appendonly.aof.manifest")).unwrap();
+        assert_eq!(m, "file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n");
+    }
+
+    #[test]
+    fn debug_loadaof_reloads() {
+        let d = tempfile::tempdir().unwrap();
+        let shared = Shared::new(server_in(d.path(), &[]));
+        let mut srv = shared.srv.lock();
+        open_at_startup(&mut srv).unwrap();
+        let mut c = crate::client::Client::detached(1);
+        run(&mut srv, &mut c, &["SET", "x", "1"]);
+        run(&mut srv, &mut c, &["INCR", "x"]);
+        srv.dbs[0].clear();
+        debug_loadaof(&mut srv).unwrap();
+        assert_eq!(get(&mut srv, "x"), Some(b"2".to_vec()));
+        remove_writer(&mut srv);
     }
 }
