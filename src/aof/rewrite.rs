@@ -48,8 +48,9 @@ fn stream_cmds(buf: &mut Vec<u8>, key: &[u8], s: &StreamValue) {
             encode_command(buf, &args);
         }
     } else {
-        // An empty stream: create it with an entry trimmed away at once.
-        let idb = id(s.last_id);
+        // An empty stream: create it with an entry trimmed away at once (ID 0-1, as Redis;
+        // XSETID below restores the real last ID).
+        let idb = id(StreamId::new(0, 1));
         encode_command(buf, &[b"XADD".as_slice(), key, b"MAXLEN", b"0", &idb, b"x", b"y"]);
     }
     let last = id(s.last_id);

@@ -121,7 +121,23 @@ def test_valkey_starts_on_our_appendonlydir(preamble, tmp_path):
                     e[k] = round(e[k] / 100000)
             out.append(e)
         return out
+    if preamble == "no":
+        # Redis's own RESP rewrite (rewriteStreamObject) re-creates pending entries with
+        # XCLAIM ... FORCE, which drops those whose stream entry was deleted: so does ours.
+        want = [drop_deleted_pending(e) for e in want]
     assert norm(got) == norm(want)
+
+
+def drop_deleted_pending(e):
+    if e.get("type") != "stream":
+        return e
+    e = json.loads(json.dumps(e))
+    ids = {x[0] for x in e["value"]["entries"]}
+    for g in e["value"]["groups"]:
+        g["pending"] = [p for p in g["pending"] if p[0] in ids]
+        for c in g["consumers"]:
+            c["pending_count"] = sum(1 for p in g["pending"] if p[1] == c["name"])
+    return e
 
 
 UNKNOWN = re.compile(r"Unknown command '([^']+)'")
