@@ -25,6 +25,7 @@ pub async fn active_expire_loop(shared: Arc<Shared>) {
         let lsn = {
             let mut srv = shared.srv.lock();
             crate::persist::save_points_cron(&mut srv);
+            crate::aof::cron(&mut srv);
             run_cycle(&mut srv)
         };
         let _ = lsn;

@@ -12,6 +12,7 @@
 //!
 //! File formats live in the `vk-storage` crate; loaders and checkers in `vk-recovery`.
 
+pub mod aof;
 pub mod client;
 pub mod cmd;
 pub mod config;
@@ -57,6 +58,14 @@ pub async fn run(config: config::Config) -> std::io::Result<()> {
     let mut srv = server::Server::new(config);
     load_dataset(&mut srv)?;
     let shared = server::Shared::new(srv);
+    if shared.srv.lock().config.appendonly {
+        // The writer reports to `shared.durable`: it starts once `Shared` exists.
+        let mut srv = shared.srv.lock();
+        if let Err(e) = aof::open_at_startup(&mut srv) {
+            tracing::error!("{e}");
+            return Err(std::io::Error::other(e));
+        }
+    }
     tokio::spawn(expire::active_expire_loop(shared.clone()));
     for l in listeners {
         tokio::spawn(net::accept_loop(shared.clone(), l));
@@ -66,7 +75,18 @@ pub async fn run(config: config::Config) -> std::io::Result<()> {
 }
 
 /// Loads the dataset at startup: the AOF when `appendonly yes`, otherwise the RDB file.
+/// As Redis 7 (`loadDataFromDisk`), with `appendonly yes` the RDB file is not read even when
+/// there is no AOF yet: the AOF's first base is then made from the empty dataset.
 fn load_dataset(srv: &mut server::Server) -> std::io::Result<()> {
+    if srv.config.appendonly {
+        return match aof::load_at_startup(srv) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::error!("{e}");
+                Err(std::io::Error::other(e))
+            }
+        };
+    }
     let path = persist::rdb_path(srv);
     match persist::load_rdb_file(srv, &path) {
         Ok(_) => Ok(()),
@@ -81,6 +101,7 @@ fn load_dataset(srv: &mut server::Server) -> std::io::Result<()> {
 /// points configured).
 pub fn prepare_shutdown(srv: &mut server::Server, save: bool) -> Result<(), String> {
     tracing::info!("User requested shutdown...");
+    aof::flush_for_shutdown(srv)?;
     if save {
         tracing::info!("Saving the final RDB snapshot before exiting.");
         persist::save_sync(srv).map_err(|e| format!("Error trying to save the DB, can't exit: {e}"))?;

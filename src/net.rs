@@ -54,11 +54,13 @@ struct Conn {
     client: Client,
     inbuf: BytesMut,
     out: BytesMut,
-    wait_lsn: u64,
     /// Out-of-band messages (pub/sub, MONITOR) for this connection.
     push_rx: mpsc::UnboundedReceiver<Reply>,
     /// A command postponed by CLIENT PAUSE; it runs before anything else is parsed.
     pending: Option<Vec<bytes::Bytes>>,
+    /// Replies in `out` that depend on the log: (start, end, lsn, needs fsync). They go out
+    /// once the log reached `lsn`, or are replaced by an error if the writes were lost.
+    waits: Vec<(usize, usize, u64, bool)>,
 }
 
 impl Conn {
@@ -117,9 +119,15 @@ impl Conn {
                     }
                     self.client.shared.tot_cmds.fetch_add(1, Ordering::Relaxed);
                     let outcome = execute(srv, &mut self.client, argv);
-                    self.wait_lsn = self.wait_lsn.max(outcome.wait_lsn);
+                    let start = self.out.len();
                     if let Some(r) = &outcome.reply {
                         self.emit(r);
+                    }
+                    if outcome.wait_lsn > 0 {
+                        self.waits.push((start, self.out.len(), outcome.wait_lsn, false));
+                    }
+                    if outcome.wait_fsync > 0 {
+                        self.waits.push((start, self.out.len(), outcome.wait_fsync, true));
                     }
                     // Messages a command published to its own client follow its reply (as in
                     // Redis 7.2, which defers pushes to the client being served).
@@ -149,17 +157,63 @@ impl Conn {
         if self.out.is_empty() {
             return Ok(());
         }
-        if self.wait_lsn > 0 {
-            let mut rx = self.shared.durable.subscribe();
-            let lsn = self.wait_lsn;
-            let _ = rx.wait_for(|d| d.lsn >= lsn || d.failed).await;
-            self.wait_lsn = 0;
+        if !self.waits.is_empty() {
+            self.wait_log().await;
         }
         let n = self.out.len();
         stream.write_all(&self.out).await?;
         self.client.shared.tot_net_out.fetch_add(n as u64, Ordering::Relaxed);
         self.out.clear();
         Ok(())
+    }
+}
+
+impl Conn {
+    /// Waits until every log position the pending replies depend on is decided; replaces the
+    /// replies whose writes were lost by a MISCONF error (the write may not be persisted).
+    async fn wait_log(&mut self) {
+        let waits = std::mem::take(&mut self.waits);
+        let mut rx = self.shared.durable.subscribe();
+        let decided = rx
+            .wait_for(|d| waits.iter().all(|&(_, _, lsn, fsync)| d.verdict(lsn, fsync).is_some()))
+            .await
+            .map(|d| *d);
+        let failed: Vec<(usize, usize)> = match decided {
+            Ok(d) => waits
+                .iter()
+                .filter(|&&(_, _, lsn, fsync)| d.verdict(lsn, fsync) == Some(false))
+                .map(|&(a, b, _, _)| (a, b))
+                .collect(),
+            Err(_) => waits.iter().map(|&(a, b, _, _)| (a, b)).collect(),
+        };
+        if failed.is_empty() {
+            return;
+        }
+        let reason = {
+            let mut srv = self.shared.srv.lock();
+            let r = crate::aof::write_error(&srv).unwrap_or_else(|| "Input/output error".into());
+            let e = Reply::Error(format!("MISCONF Errors writing to the AOF file: {r}"));
+            for _ in &failed {
+                crate::server::count_error(&mut srv, &e);
+            }
+            e
+        };
+        let mut err = BytesMut::new();
+        resp::encode(&reason, self.client.resp, &mut err);
+        let old = std::mem::take(&mut self.out);
+        let mut pos = 0;
+        let mut ranges = failed;
+        ranges.sort_unstable();
+        ranges.dedup();
+        for (a, b) in ranges {
+            if a < pos || a == b {
+                continue;
+            }
+            self.out.extend_from_slice(&old[pos..a]);
+            self.out.extend_from_slice(&err);
+            pos = b;
+        }
+        self.out.extend_from_slice(&old[pos..]);
     }
 }
 
@@ -189,7 +243,7 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
         let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
         return;
     };
-    let mut conn = Conn { shared: shared.clone(), client, inbuf: BytesMut::with_capacity(16 * 1024), out: BytesMut::with_capacity(16 * 1024), wait_lsn: 0, push_rx, pending: None };
+    let mut conn = Conn { shared: shared.clone(), client, inbuf: BytesMut::with_capacity(16 * 1024), out: BytesMut::with_capacity(16 * 1024), push_rx, pending: None, waits: Vec::new() };
     let cs = conn.client.shared.clone();
 
     'outer: loop {
@@ -280,10 +334,14 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
                     if r.is_error() {
                         crate::server::count_error(&mut conn.shared.srv.lock(), &r);
                     }
+                    let start = conn.out.len();
                     conn.emit(&r);
                     conn.drain_pushes();
                     // A served blocking command may have written (BLMOVE): wait for the log.
-                    conn.wait_lsn = conn.wait_lsn.max(conn.shared.srv.lock().last_lsn);
+                    let lsn = conn.shared.srv.lock().last_lsn;
+                    if lsn > 0 {
+                        conn.waits.push((start, conn.out.len(), lsn, false));
+                    }
                 }
                 continue;
             }

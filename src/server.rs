@@ -128,13 +128,20 @@ pub struct Server {
     pub shared: std::sync::Weak<Shared>,
     /// Source code of the loaded function libraries (saved in RDB files and AOF rewrites).
     pub function_libraries: Vec<Bytes>,
+    /// AOF state: writer, manifest, rewrite bookkeeping (see `crate::aof`).
+    pub aof: crate::aof::AofState,
+    /// Set by a command (WAITAOF) that wants its reply held until this log position is
+    /// fsynced; taken by `execute` into [`Outcome::wait_fsync`].
+    pub wait_fsync_request: u64,
 }
 
 /// Where propagated commands go (the AOF writer, later the replication backlog).
 pub trait LogSink: Send {
     /// Appends commands (already in order, already wrapped in MULTI/EXEC when needed);
     /// `db` is the database each applies to. Returns the log position a reply must wait for
-    /// to be durable (`appendfsync always`), or 0 when replies need not wait.
+    /// ([`Durable::lsn`]: fsynced under `appendfsync always`, written to the file otherwise),
+    /// 0 when replies need not wait, or [`LSN_FAILED`] when the append was refused (the
+    /// log is poisoned: the reply must become an error).
     fn append(&mut self, cmds: &[(usize, Vec<Bytes>)]) -> u64;
 }
 
@@ -147,12 +154,42 @@ pub struct Shared {
     pub durable: tokio::sync::watch::Sender<Durable>,
 }
 
+/// A log position that never becomes durable: the append was refused.
+pub const LSN_FAILED: u64 = u64::MAX;
+
 /// How far the command log is durable.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Durable {
+    /// Acknowledgement point: replies waiting on a position at or below it may go out
+    /// (fsynced under `appendfsync always`, written to the file under `everysec`/`no`).
     pub lsn: u64,
     /// Writing or syncing the log failed: waiters must not wait forever.
     pub failed: bool,
+    /// Everything below this position is fsynced (WAITAOF).
+    pub fsynced: u64,
+    /// Positions in `(lost_from, lost_below]` were (or may have been) lost by a failed write
+    /// or fsync: replies waiting on them get an error. `lost_below` is `u64::MAX` while the
+    /// log is poisoned, and the start of the rebuilt log once it is made whole again.
+    pub lost_from: u64,
+    pub lost_below: u64,
+}
+
+impl Durable {
+    /// Whether a reply waiting on `lsn` (acknowledgement point, or fsync when `fsync`) can be
+    /// decided now: `Some(true)` send it, `Some(false)` it failed, `None` keep waiting.
+    pub fn verdict(&self, lsn: u64, fsync: bool) -> Option<bool> {
+        if lsn == LSN_FAILED || (lsn > self.lost_from && lsn <= self.lost_below) {
+            return if self.failed || lsn == LSN_FAILED || self.lost_below != u64::MAX { Some(false) } else { None };
+        }
+        let reached = if fsync { self.fsynced } else { self.lsn };
+        if reached >= lsn {
+            Some(true)
+        } else if self.failed {
+            Some(false)
+        } else {
+            None
+        }
+    }
 }
 
 impl Shared {
@@ -211,6 +248,8 @@ impl Server {
             rdb: crate::persist::RdbState { last_bgsave_ok: true, ..Default::default() },
             shared: std::sync::Weak::new(),
             function_libraries: Vec::new(),
+            aof: crate::aof::AofState::default(),
+            wait_fsync_request: 0,
         }
     }
 
@@ -425,11 +464,13 @@ pub struct Outcome {
     pub action: Action,
     /// Log position that must be durable before the reply may be sent (appendfsync always).
     pub wait_lsn: u64,
+    /// Log position that must be fsynced before the reply may be sent (WAITAOF).
+    pub wait_fsync: u64,
 }
 
 impl Outcome {
     fn reply(r: Reply) -> Outcome {
-        Outcome { reply: Some(r), action: Action::None, wait_lsn: 0 }
+        Outcome { reply: Some(r), action: Action::None, wait_lsn: 0, wait_fsync: 0 }
     }
 }
 
@@ -669,10 +710,12 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
             tx,
             shared: client.shared.clone(),
         });
-        return Outcome { reply: None, action: Action::Block { rx, deadline_ms, timeout_reply }, wait_lsn };
+        srv.wait_fsync_request = 0;
+        return Outcome { reply: None, action: Action::Block { rx, deadline_ms, timeout_reply }, wait_lsn, wait_fsync: 0 };
     }
     let action = if client.close_after_reply { Action::Close } else { Action::None };
-    Outcome { reply: Some(reply), action, wait_lsn }
+    let wait_fsync = std::mem::take(&mut srv.wait_fsync_request);
+    Outcome { reply: Some(reply), action, wait_lsn, wait_fsync }
 }
 
 fn spec_top_name(argv: &[Bytes]) -> String {
@@ -742,7 +785,8 @@ fn exec_transaction(srv: &mut Server, client: &mut Client) -> Outcome {
         wait = wait.max(srv.handle_ready_keys());
     }
     let action = if client.close_after_reply { Action::Close } else { Action::None };
-    Outcome { reply: Some(Reply::Array(replies)), action, wait_lsn: wait }
+    srv.wait_fsync_request = 0;
+    Outcome { reply: Some(Reply::Array(replies)), action, wait_lsn: wait, wait_fsync: 0 }
 }
 
 /// Drops all of a client's WATCHes.
@@ -820,6 +864,9 @@ impl Server {
     /// Why a write command must be refused now (OOM, MISCONF), if it must.
     pub fn write_refusal(&self, spec: &CommandSpec) -> Option<Reply> {
         let _ = spec;
+        if let Some(e) = crate::aof::write_error(self) {
+            return Some(Reply::Error(format!("MISCONF Errors writing to the AOF file: {e}")));
+        }
         if self.config.stop_writes_on_bgsave_error && !self.config.save.is_empty() && !self.rdb.last_bgsave_ok {
             return Some(Reply::Error("MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error.".into()));
         }

@@ -11,6 +11,7 @@
 //! - and, when the command as received is not deterministic on replay, describe what to log
 //!   instead with [`Ctx::propagate_as`] (e.g. EXPIRE → PEXPIREAT).
 
+pub mod aof_cmds;
 pub mod bitmaps;
 pub mod client;
 pub mod connection;
@@ -240,6 +241,7 @@ pub static COMMANDS: LazyLock<CommandTable> = LazyLock::new(|| {
     streams::register(&mut t);
     scripting::register(&mut t);
     persistence::register(&mut t);
+    aof_cmds::register(&mut t);
     t
 });
 

@@ -240,6 +240,8 @@ pub struct LoadStats {
     pub expired_skipped: u64,
     pub empty_skipped: u64,
     pub functions: u64,
+    /// Bytes of the RDB image read (up to its checksum): where an AOF preamble's commands start.
+    pub image_len: u64,
 }
 
 /// Loads an RDB stream into the server (the databases are expected empty). Decoding runs in a
@@ -285,7 +287,10 @@ pub fn load_rdb<R: std::io::Read + Send + 'static>(srv: &mut Server, input: R, t
     for batch in rx {
         for item in batch {
             match item {
-                Item::Progress(off) => srv.rdb.loading_loaded_bytes = off,
+                Item::Progress(off) => {
+                    srv.rdb.loading_loaded_bytes = off;
+                    stats.image_len = off;
+                }
                 Item::Function(code) => {
                     stats.functions += 1;
                     srv.load_function_library(Bytes::from(code))?;
