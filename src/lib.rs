@@ -38,6 +38,12 @@ pub async fn run(config: config::Config) -> std::io::Result<()> {
             Some(h) => (true, h),
             None => (false, addr.as_str()),
         };
+        // Redis's wildcards: `*` is every IPv4 address, `::*` every IPv6 address.
+        let host = match host {
+            "*" => "0.0.0.0",
+            "::*" => "::",
+            h => h,
+        };
         let sockaddr = if host.contains(':') { format!("[{host}]:{}", config.port) } else { format!("{host}:{}", config.port) };
         match tokio::net::TcpListener::bind(&sockaddr).await {
             Ok(l) => {

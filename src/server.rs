@@ -272,16 +272,6 @@ impl Server {
         }
     }
 
-    /// Invalidates every WATCH on database `db` (FLUSHDB, SWAPDB...), or all when `None`.
-    pub fn touch_all_watched(&mut self, db: Option<usize>) {
-        for ((d, _), ws) in self.watches.iter() {
-            if db.is_none() || db == Some(*d) {
-                for (_, flag) in ws {
-                    flag.store(true, Ordering::SeqCst);
-                }
-            }
-        }
-    }
 
     /// Redis's `touchAllWatchedKeysInDb`: invalidates the WATCHes of keys that exist in
     /// `emptied` (or in `replaced_with`, for SWAPDB). Call it *before* emptying a database

@@ -321,36 +321,39 @@ fn memory_section(srv: &mut Server, out: &mut String) {
 
 fn persistence_section(srv: &Server, out: &mut String) {
     out.push_str("# Persistence\r\n");
-    field!(out, "loading:{}", srv.loading as u8);
-    field!(out, "async_loading:0");
-    field!(out, "current_cow_peak:0");
-    field!(out, "current_cow_size:0");
+    let aof = crate::aof::info_fields(srv);
+    let mut aof_iter = aof.iter().peekable();
+    // loading fields come first, as in Redis.
+    while let Some((k, v)) = aof_iter.peek() {
+        if k.starts_with("loading") || k == "async_loading" {
+            field!(out, "{k}:{v}");
+            aof_iter.next();
+        } else {
+            break;
+        }
+    }
+    let r = &srv.rdb;
+    let cow: u64 = srv.dbs.iter().map(|d| d.cow_bytes() as u64).sum();
+    let current_cow = if r.bgsave_in_progress { cow } else { 0 };
+    field!(out, "current_cow_peak:{current_cow}");
+    field!(out, "current_cow_size:{current_cow}");
     field!(out, "current_cow_size_age:0");
     field!(out, "current_fork_perc:0.00");
     field!(out, "current_save_keys_processed:0");
     field!(out, "current_save_keys_total:0");
     field!(out, "rdb_changes_since_last_save:{}", srv.dirty);
-    field!(out, "rdb_bgsave_in_progress:0");
+    field!(out, "rdb_bgsave_in_progress:{}", r.bgsave_in_progress as u8);
     field!(out, "rdb_last_save_time:{}", srv.lastsave);
-    field!(out, "rdb_last_bgsave_status:ok");
-    field!(out, "rdb_last_bgsave_time_sec:-1");
-    field!(out, "rdb_current_bgsave_time_sec:-1");
-    field!(out, "rdb_saves:0");
-    field!(out, "rdb_last_cow_size:0");
-    field!(out, "rdb_last_load_keys_expired:0");
-    field!(out, "rdb_last_load_keys_loaded:0");
-    field!(out, "aof_enabled:{}", srv.config.appendonly as u8);
-    field!(out, "aof_rewrite_in_progress:0");
-    field!(out, "aof_rewrite_scheduled:0");
-    field!(out, "aof_last_rewrite_time_sec:-1");
-    field!(out, "aof_current_rewrite_time_sec:-1");
-    field!(out, "aof_last_bgrewrite_status:ok");
-    field!(out, "aof_rewrites:0");
-    field!(out, "aof_rewrites_consecutive_failures:0");
-    field!(out, "aof_last_write_status:ok");
-    field!(out, "aof_last_cow_size:0");
-    field!(out, "module_fork_in_progress:0");
-    field!(out, "module_fork_last_cow_size:0");
+    field!(out, "rdb_last_bgsave_status:{}", if r.last_bgsave_ok { "ok" } else { "err" });
+    field!(out, "rdb_last_bgsave_time_sec:{}", if r.saves > 0 || !r.last_bgsave_ok { r.last_bgsave_time_sec } else { -1 });
+    field!(out, "rdb_current_bgsave_time_sec:{}", r.bgsave_started.map_or(-1, |s| s.elapsed().as_secs() as i64));
+    field!(out, "rdb_saves:{}", r.saves);
+    field!(out, "rdb_last_cow_size:{}", r.last_cow_size);
+    field!(out, "rdb_last_load_keys_expired:{}", r.last_load_keys_expired);
+    field!(out, "rdb_last_load_keys_loaded:{}", r.last_load_keys_loaded);
+    for (k, v) in aof_iter {
+        field!(out, "{k}:{v}");
+    }
 }
 
 fn stats_section(srv: &Server, out: &mut String) {

@@ -188,3 +188,29 @@ fn dump_restore_round_trip_and_errors() {
     );
     assert_eq!(c.cmd(&["DUMP", "missing"]), V::Nil);
 }
+
+#[test]
+fn debug_reload_and_info_persistence() {
+    let s = TestServer::start(&["--save", "", "--enable-debug-command", "yes"]);
+    let mut c = s.client();
+    c.cmd(&["SET", "a", "1"]);
+    c.cmd(&["SET", "b", "2", "PX", "1000000"]);
+    assert_eq!(c.cmd(&["DEBUG", "RELOAD"]), V::ok());
+    assert_eq!(c.cmd(&["GET", "a"]), V::bulk("1"));
+    assert!(c.cmd(&["PTTL", "b"]).int() > 900_000);
+    let info = c.cmd(&["INFO", "persistence"]).text();
+    assert!(info.contains("rdb_saves:1"), "{info}");
+    assert!(info.contains("rdb_changes_since_last_save:0"), "{info}");
+    assert!(info.contains("rdb_last_bgsave_status:ok"), "{info}");
+    assert!(info.contains("rdb_last_load_keys_loaded:2"), "{info}");
+    assert_eq!(c.cmd(&["BGSAVE"]), V::Simple("Background saving started".into()));
+    let start = Instant::now();
+    loop {
+        let info = c.cmd(&["INFO", "persistence"]).text();
+        if info.contains("rdb_bgsave_in_progress:0") && info.contains("rdb_saves:2") {
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(30), "{info}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}

@@ -130,8 +130,9 @@ fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     }
     let db = ctx.client.db;
     let n = ctx.srv.dbs[db].len() as u64;
+    // Only WATCHed keys that existed are touched (as Redis's touchAllWatchedKeysInDb).
+    ctx.srv.touch_watched_keys_in_db(db, None);
     ctx.srv.dbs[db].clear();
-    ctx.srv.touch_all_watched(Some(db));
     ctx.fx.dirty += n + 1;
     Reply::ok()
 }
@@ -141,11 +142,11 @@ fn flushall(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         return e;
     }
     let mut n = 0;
-    for db in ctx.srv.dbs.iter_mut() {
-        n += db.len() as u64;
-        db.clear();
+    for i in 0..ctx.srv.dbs.len() {
+        ctx.srv.touch_watched_keys_in_db(i, None);
+        n += ctx.srv.dbs[i].len() as u64;
+        ctx.srv.dbs[i].clear();
     }
-    ctx.srv.touch_all_watched(None);
     ctx.fx.dirty += n + 1;
     Reply::ok()
 }
@@ -172,9 +173,9 @@ fn swapdb(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     }
     let (a, b) = (a as usize, b as usize);
     if a != b {
+        ctx.srv.touch_watched_keys_in_db(a, Some(b));
+        ctx.srv.touch_watched_keys_in_db(b, Some(a));
         ctx.srv.dbs.swap(a, b);
-        ctx.srv.touch_all_watched(Some(a));
-        ctx.srv.touch_all_watched(Some(b));
         // Clients blocked on keys that now exist in their database are served.
         let blocked: Vec<(usize, crate::db::Sds)> =
             ctx.srv.blocked_on.keys().filter(|(d, _)| *d == a || *d == b).cloned().collect();
@@ -221,7 +222,9 @@ fn config_set(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     match ctx.srv.config.config_set(&pairs, allow, loading) {
         Ok(names) => {
             for n in names {
-                apply_config_change(ctx, n);
+                if let Err(e) = apply_config_change(ctx, n) {
+                    return Reply::Error(format!("ERR CONFIG SET failed (possibly related to argument '{n}') - {e}"));
+                }
             }
             Reply::ok()
         }
@@ -230,8 +233,12 @@ fn config_set(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
 }
 
 /// Side effects of a parameter changed by CONFIG SET.
-fn apply_config_change(ctx: &mut Ctx, name: &str) {
+fn apply_config_change(ctx: &mut Ctx, name: &str) -> Result<(), String> {
     match name {
+        "appendonly" | "appendfsync" | "aof-timestamp-enabled" | "aof-use-rdb-preamble" | "no-appendfsync-on-rewrite"
+        | "auto-aof-rewrite-percentage" | "auto-aof-rewrite-min-size" | "aof-rewrite-incremental-fsync" => {
+            return crate::aof::apply_config(ctx.srv);
+        }
         "slowlog-max-len" => {
             let max = ctx.srv.config.slowlog_max_len as usize;
             ctx.srv.slowlog.truncate(max);
@@ -241,6 +248,7 @@ fn apply_config_change(ctx: &mut Ctx, name: &str) {
         }
         _ => {}
     }
+    Ok(())
 }
 
 fn config_resetstat(ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
@@ -1062,6 +1070,21 @@ fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             Reply::Array(out)
         }
         "change-repl-id" if argv.len() == 2 => Reply::ok(),
+        // Save, flush, load again (as Redis: `DEBUG RELOAD` without options).
+        "reload" if argv.len() == 2 => match crate::persist::debug_reload(ctx.srv) {
+            Ok(()) => Reply::ok(),
+            Err(e) => Reply::Error(e),
+        },
+        // Flush the AOF, empty the dataset and load it again from the AOF.
+        "loadaof" if argv.len() == 2 => {
+            if !ctx.srv.config.appendonly {
+                return Reply::ok();
+            }
+            match crate::aof::debug_loadaof(ctx.srv) {
+                Ok(()) => Reply::ok(),
+                Err(e) => Reply::Error(format!("ERR Error loading the AOF: {e}")),
+            }
+        }
         "log" if argv.len() == 3 => {
             tracing::warn!("DEBUG LOG: {}", text(&argv[2]));
             Reply::ok()
