@@ -134,7 +134,7 @@ impl List {
         if l.items.iter().any(|v| v.len() >= PACKED_THRESHOLD) || exceeds_limit(fill, l.lp_bytes, l.items.len()) {
             let items = std::mem::take(&mut l.items);
             let mut q = List::new();
-            q.to_quicklist(fill);
+            q.convert_to_quicklist(fill);
             for it in items {
                 q.push_back_raw(it);
             }
@@ -182,7 +182,7 @@ impl List {
 
     // ----- encoding conversions (listTypeTryConversion*) -----
 
-    fn to_quicklist(&mut self, fill: i64) {
+    fn convert_to_quicklist(&mut self, fill: i64) {
         self.quicklist = true;
         self.fill = clamp_fill(fill);
         self.nodes.clear();
@@ -200,7 +200,7 @@ impl List {
         }
         let add_bytes: usize = adds.iter().map(|a| a.len()).sum();
         if exceeds_limit(fill, self.lp_bytes.saturating_add(add_bytes), self.items.len() + adds.len()) {
-            self.to_quicklist(fill);
+            self.convert_to_quicklist(fill);
         }
     }
 
@@ -325,14 +325,14 @@ impl List {
         if n.plain || n.count == 0 {
             self.nodes.remove(ni);
         } else {
-            n.sz -= lp_entry_size(v);
+            n.sz = n.sz.saturating_sub(lp_entry_size(v));
         }
     }
 
     fn account_removed(&mut self, v: &[u8]) {
-        self.bytes -= v.len();
+        self.bytes = self.bytes.saturating_sub(v.len());
         if !self.quicklist {
-            self.lp_bytes -= lp_entry_size(v);
+            self.lp_bytes = self.lp_bytes.saturating_sub(lp_entry_size(v));
         }
     }
 
@@ -429,7 +429,7 @@ impl List {
                     let removed_sz = self.sum_entry_sizes(ds, de);
                     let node = &mut self.nodes[ni];
                     node.count -= de - ds;
-                    node.sz -= removed_sz;
+                    node.sz = node.sz.saturating_sub(removed_sz);
                     ni += 1;
                 }
             }
@@ -455,8 +455,8 @@ impl List {
         let Some(i) = self.norm_index(index) else { return false };
         let old_len = self.items[i].len();
         if !self.quicklist {
-            self.lp_bytes = self.lp_bytes - lp_entry_size(&self.items[i]) + lp_entry_size(&value);
-            self.bytes = self.bytes - old_len + value.len();
+            self.lp_bytes = self.lp_bytes.saturating_sub(lp_entry_size(&self.items[i])) + lp_entry_size(&value);
+            self.bytes = self.bytes.saturating_sub(old_len) + value.len();
             self.items[i] = value;
             return true;
         }
@@ -464,12 +464,12 @@ impl List {
         let node = self.nodes[ni];
         if !node.plain && value.len() < PACKED_THRESHOLD {
             let n = &mut self.nodes[ni];
-            n.sz = n.sz - lp_entry_size(&self.items[i]) + lp_entry_size(&value);
-            self.bytes = self.bytes - old_len + value.len();
+            n.sz = n.sz.saturating_sub(lp_entry_size(&self.items[i])) + lp_entry_size(&value);
+            self.bytes = self.bytes.saturating_sub(old_len) + value.len();
             self.items[i] = value;
         } else if node.plain && value.len() >= PACKED_THRESHOLD {
             self.nodes[ni].sz = value.len();
-            self.bytes = self.bytes - old_len + value.len();
+            self.bytes = self.bytes.saturating_sub(old_len) + value.len();
             self.items[i] = value;
         } else {
             // Insert after, then delete the old element (quicklistReplaceEntry).
@@ -478,7 +478,7 @@ impl List {
             let (ni, _) = self.locate(i);
             self.node_remove_one(ni, &old);
             self.items.remove(i);
-            self.bytes -= old.len();
+            self.bytes = self.bytes.saturating_sub(old.len());
         }
         true
     }
@@ -657,14 +657,14 @@ impl List {
                     self.nodes.remove(ni);
                 } else {
                     n.count -= d;
-                    n.sz -= d * es;
+                    n.sz = n.sz.saturating_sub(d * es);
                     ni += 1;
                 }
             }
         } else {
-            self.lp_bytes -= idx.len() * es;
+            self.lp_bytes = self.lp_bytes.saturating_sub(idx.len() * es);
         }
-        self.bytes -= idx.len() * value.len();
+        self.bytes = self.bytes.saturating_sub(idx.len() * value.len());
         let mut k = 0;
         let mut i = 0;
         self.items.retain(|_| {

@@ -20,8 +20,13 @@ def has_command(client, *args):
     return not (isinstance(r, tuple) and "unknown command" in r[1])
 
 
-def need(vk, *args):
-    if not has_command(vk, *args):
+def need(server, *args):
+    """Skips unless VaultKey knows the command; probes on a throwaway connection (MULTI would
+    otherwise leave the test's connection inside a transaction)."""
+    c = server.client()
+    known = has_command(c, *args)
+    c.close()
+    if not known:
         pytest.skip(f"VaultKey has no {args[0]} command yet (built in another branch)")
 
 
@@ -266,8 +271,8 @@ def test_blocking_immediate_and_errors(same):
     same("BLPOP", "l")
 
 
-def test_blocking_inside_multi_returns_at_once(vk, same):
-    need(vk, "MULTI")
+def test_blocking_inside_multi_returns_at_once(vk_server, same):
+    need(vk_server, "MULTI")
     same("MULTI")
     same("BLPOP", "nokey", "0")
     same("BRPOP", "nokey", "0")
@@ -347,8 +352,8 @@ def test_blocking_timeout_resp3(vk_server, valkey_server):
 
 # ---------------------------------------------------------------------------- encodings
 
-def test_encoding_transitions(vk, same):
-    need(vk, "OBJECT", "ENCODING", "nokey")
+def test_encoding_transitions(vk_server, same):
+    need(vk_server, "OBJECT", "ENCODING", "nokey")
     for fill in ("-1", "-2", "5", "1", "0", "-5"):
         same("CONFIG", "SET", "list-max-listpack-size", fill)
         same("DEL", "l")
@@ -362,9 +367,9 @@ def test_encoding_transitions(vk, same):
             same("OBJECT", "ENCODING", "l")
 
 
-def test_encoding_random_ops(vk, same):
+def test_encoding_random_ops(vk_server, same):
     """Random operations under small limits: contents and OBJECT ENCODING must match Redis's."""
-    need(vk, "OBJECT", "ENCODING", "nokey")
+    need(vk_server, "OBJECT", "ENCODING", "nokey")
     rnd = random.Random(1234)
     for fill in ("3", "8", "-1", "-2"):
         same("CONFIG", "SET", "list-max-listpack-size", fill)
@@ -395,8 +400,37 @@ def test_encoding_random_ops(vk, same):
         same("LRANGE", "l", "0", "-1")
 
 
-def test_encoding_config_change_keeps_quicklist_fill(vk, same):
-    need(vk, "OBJECT", "ENCODING", "nokey")
+@pytest.mark.parametrize("seed", range(6))
+def test_encoding_random_insert_heavy(vk_server, same, seed):
+    """LINSERT next to random elements splits and merges quicklist nodes; the node layout decides
+    when a shrinking list goes back to listpack, so it must follow Redis's exactly."""
+    need(vk_server, "OBJECT", "ENCODING", "nokey")
+    rnd = random.Random(seed)
+    same("CONFIG", "SET", "list-max-listpack-size", rnd.choice(["2", "3", "5", "16", "-1", "-2"]))
+    for _ in range(300):
+        size = rnd.choice([1, 3, 10, 50, 200, 700, 1500])
+        val = rnd.choice(["a", "b", "17", "100000"]) if size < 3 else rnd.choice("vwxyz") * size
+        op = rnd.randrange(8)
+        if op <= 1:
+            same(rnd.choice(["LPUSH", "RPUSH"]), "l", *([val] * rnd.randint(1, 4)))
+        elif op <= 4:
+            n = same("LLEN", "l")
+            pivot = same("LINDEX", "l", str(rnd.randint(0, n - 1))) if n else b"a"
+            same("LINSERT", "l", rnd.choice(["BEFORE", "AFTER"]), pivot, val)
+        elif op == 5:
+            same(rnd.choice(["LPOP", "RPOP"]), "l", str(rnd.randint(1, 4)))
+        elif op == 6:
+            same("LREM", "l", str(rnd.randint(-2, 2)), rnd.choice(["a", "b", "17"]))
+        else:
+            n = same("LLEN", "l")
+            if n:
+                same("LSET", "l", str(rnd.randint(-n, n - 1)), val)
+        same("OBJECT", "ENCODING", "l")
+    same("LRANGE", "l", "0", "-1")
+
+
+def test_encoding_config_change_keeps_quicklist_fill(vk_server, same):
+    need(vk_server, "OBJECT", "ENCODING", "nokey")
     same("CONFIG", "SET", "list-max-listpack-size", "4")
     same("RPUSH", "l", *"abcdefghij")
     same("OBJECT", "ENCODING", "l")
@@ -432,8 +466,19 @@ def collect_events(server, commands):
     return events
 
 
-def test_keyspace_events(vk, vk_server, valkey_server):
-    need(vk, "PSUBSCRIBE", "x")
+def raw_probe(server, *args):
+    """First reply line of a command sent on a raw socket (for commands that switch the
+    connection into a special mode)."""
+    import socket
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        req = f"*{len(args)}\r\n" + "".join(f"${len(a)}\r\n{a}\r\n" for a in args)
+        sock.sendall(req.encode())
+        return sock.recv(4096)
+
+
+def test_keyspace_events(vk_server, valkey_server):
+    if raw_probe(vk_server, "PSUBSCRIBE", "x").startswith(b"-ERR unknown command"):
+        pytest.skip("VaultKey has no PSUBSCRIBE yet (built in another branch)")
     cmds = [["RPUSH", "l", "a", "b", "c", "d"], ["LPUSH", "l", "z"], ["LPUSHX", "nokey", "a"],
             ["LPOP", "l"], ["RPOP", "l", "2"], ["LSET", "l", "0", "q"], ["LINSERT", "l", "BEFORE", "q", "p"],
             ["LINSERT", "l", "BEFORE", "nope", "p"], ["LREM", "l", "0", "p"], ["LREM", "l", "0", "nope"],
