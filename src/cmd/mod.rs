@@ -350,10 +350,14 @@ pub fn arg_timeout(b: &[u8], now: i64) -> Result<i64, Reply> {
         return Err(Reply::Error(err::TIMEOUT_NEG.into()));
     }
     let ms = (secs * 1000.0).ceil();
-    if !ms.is_finite() || ms > (i64::MAX / 2) as f64 {
-        return Err(Reply::Error(err::TIMEOUT_NOT_FLOAT.into()));
+    let out_of_range = || Reply::Error("ERR timeout is out of range".into());
+    if !ms.is_finite() || ms >= i64::MAX as f64 {
+        return Err(out_of_range());
     }
-    Ok(if ms == 0.0 { 0 } else { now + ms as i64 })
+    if ms == 0.0 {
+        return Ok(0);
+    }
+    (ms as i64).checked_add(now).ok_or_else(out_of_range)
 }
 
 impl<'a> Ctx<'a> {

@@ -74,6 +74,10 @@ fn every_test_cited_by_the_docs_exists() {
                 root().join(format!("recovery/tests/{module}.rs")),
                 root().join(format!("storage/src/aof/{module}.rs")),
                 root().join(format!("recovery/src/aof/{module}.rs")),
+                // Server-side tests (the docs also cite the server's crash and fault tests).
+                root().join(format!("tests/{module}.rs")),
+                root().join(format!("src/{module}/mod.rs")),
+                root().join(format!("src/{module}.rs")),
             ];
             let found = candidates.iter().filter_map(|p| std::fs::read_to_string(p).ok()).any(|src| {
                 src.lines()
