@@ -156,10 +156,10 @@ fn hset(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
 fn hsetnx(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let key = &argv[1];
     let set = tri!(with_hash(ctx, key, |h, th| {
-        h.try_conversion(&argv[2..4], th);
         if h.contains(&argv[2]) {
             return Ok((false, false));
         }
+        h.try_conversion(&argv[2..4], th);
         h.set(&argv[2], &argv[3], th);
         Ok((true, true))
     }));
@@ -305,14 +305,12 @@ fn hincrbyfloat(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
 /// `cur + incr` for HINCRBYFLOAT/INCRBYFLOAT, formatted as Redis does (`%.17Lf` of a long double
 /// with trailing zeros removed). None if the result is not finite.
 pub fn incr_float(cur: &[u8], incr: &[u8]) -> Option<String> {
-    let a = parse_f64(cur)?;
-    let b = parse_f64(incr)?;
-    let sum = a + b;
+    if let Some(r) = ldouble::add_format(cur, incr) {
+        return r;
+    }
+    let sum = parse_f64(cur)? + parse_f64(incr)?;
     if !sum.is_finite() {
         return None;
-    }
-    if let Some(s) = ldouble::add_format(cur, incr) {
-        return Some(s);
     }
     Some(crate::util::fmt_double_human(sum))
 }
@@ -429,10 +427,426 @@ fn hscan(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     }
 }
 
-/// Redis computes float increments in `long double` (x87 80-bit extended precision) and prints
-/// them with `%.17Lf`; this emulates that for the common inputs.
-mod ldouble {
-    pub fn add_format(_a: &[u8], _b: &[u8]) -> Option<String> {
-        None
+/// Redis computes float increments in `long double` (x87 80-bit extended precision: a 64-bit
+/// mantissa) and prints them with `%.17Lf` minus trailing zeros. This emulates exactly that with
+/// a small big-integer: correctly rounded parsing, one correctly rounded addition, exact printing.
+pub mod ldouble {
+    /// Little-endian base-2^32 natural number.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    struct Big(Vec<u32>);
+
+    impl Big {
+        fn from_u128(mut v: u128) -> Big {
+            let mut d = Vec::new();
+            while v > 0 {
+                d.push(v as u32);
+                v >>= 32;
+            }
+            Big(d)
+        }
+        fn trim(mut self) -> Big {
+            while self.0.last() == Some(&0) {
+                self.0.pop();
+            }
+            self
+        }
+        fn is_zero(&self) -> bool {
+            self.0.iter().all(|&x| x == 0)
+        }
+        fn bits(&self) -> usize {
+            match self.0.iter().rposition(|&x| x != 0) {
+                None => 0,
+                Some(i) => i * 32 + (32 - self.0[i].leading_zeros() as usize),
+            }
+        }
+        fn bit(&self, i: usize) -> bool {
+            self.0.get(i / 32).map(|w| (w >> (i % 32)) & 1 == 1).unwrap_or(false)
+        }
+        fn mul_small(&mut self, m: u32) {
+            let mut carry = 0u64;
+            for d in self.0.iter_mut() {
+                let v = *d as u64 * m as u64 + carry;
+                *d = v as u32;
+                carry = v >> 32;
+            }
+            if carry > 0 {
+                self.0.push(carry as u32);
+            }
+        }
+        fn add_small(&mut self, a: u32) {
+            let mut carry = a as u64;
+            for d in self.0.iter_mut() {
+                if carry == 0 {
+                    return;
+                }
+                let v = *d as u64 + carry;
+                *d = v as u32;
+                carry = v >> 32;
+            }
+            if carry > 0 {
+                self.0.push(carry as u32);
+            }
+        }
+        fn pow10(k: usize) -> Big {
+            let mut b = Big(vec![1]);
+            for _ in 0..k {
+                b.mul_small(10);
+            }
+            b
+        }
+        fn shl(&self, n: usize) -> Big {
+            let (words, bits) = (n / 32, n % 32);
+            let mut d = vec![0u32; words];
+            let mut carry = 0u32;
+            for &w in &self.0 {
+                if bits == 0 {
+                    d.push(w);
+                } else {
+                    d.push((w << bits) | carry);
+                    carry = w >> (32 - bits);
+                }
+            }
+            if carry > 0 {
+                d.push(carry);
+            }
+            Big(d).trim()
+        }
+        /// (self >> n, whether any shifted-out bit was set)
+        fn shr(&self, n: usize) -> (Big, bool) {
+            let sticky = (0..n.min(self.bits())).any(|i| self.bit(i));
+            let (words, bits) = (n / 32, n % 32);
+            if words >= self.0.len() {
+                return (Big(vec![]), sticky);
+            }
+            let src = &self.0[words..];
+            let mut d = Vec::with_capacity(src.len());
+            for i in 0..src.len() {
+                let lo = src[i] >> bits;
+                let hi = if bits > 0 { src.get(i + 1).map(|&h| h << (32 - bits)).unwrap_or(0) } else { 0 };
+                d.push(lo | hi);
+            }
+            (Big(d).trim(), sticky)
+        }
+        fn cmp(&self, o: &Big) -> std::cmp::Ordering {
+            let (a, b) = (self.bits(), o.bits());
+            if a != b {
+                return a.cmp(&b);
+            }
+            for i in (0..self.0.len().max(o.0.len())).rev() {
+                let x = self.0.get(i).copied().unwrap_or(0);
+                let y = o.0.get(i).copied().unwrap_or(0);
+                if x != y {
+                    return x.cmp(&y);
+                }
+            }
+            std::cmp::Ordering::Equal
+        }
+        fn add(&self, o: &Big) -> Big {
+            let n = self.0.len().max(o.0.len());
+            let mut d = Vec::with_capacity(n + 1);
+            let mut carry = 0u64;
+            for i in 0..n {
+                let v = self.0.get(i).copied().unwrap_or(0) as u64 + o.0.get(i).copied().unwrap_or(0) as u64 + carry;
+                d.push(v as u32);
+                carry = v >> 32;
+            }
+            if carry > 0 {
+                d.push(carry as u32);
+            }
+            Big(d)
+        }
+        /// self - o, requires self >= o.
+        fn sub(&self, o: &Big) -> Big {
+            let mut d = Vec::with_capacity(self.0.len());
+            let mut borrow = 0i64;
+            for i in 0..self.0.len() {
+                let v = self.0[i] as i64 - o.0.get(i).copied().unwrap_or(0) as i64 - borrow;
+                if v < 0 {
+                    d.push((v + (1 << 32)) as u32);
+                    borrow = 1;
+                } else {
+                    d.push(v as u32);
+                    borrow = 0;
+                }
+            }
+            Big(d).trim()
+        }
+        /// (self / d, remainder != 0) by binary long division (quotients here are ~70 bits).
+        fn div(&self, den: &Big) -> (Big, bool) {
+            let mut q = Big(vec![0; self.0.len()]);
+            let mut r = Big(vec![]);
+            for i in (0..self.bits()).rev() {
+                r = r.shl(1);
+                if self.bit(i) {
+                    r.add_small(1);
+                }
+                if r.cmp(den) != std::cmp::Ordering::Less {
+                    r = r.sub(den);
+                    q.0[i / 32] |= 1 << (i % 32);
+                }
+            }
+            (q.trim(), !r.is_zero())
+        }
+        fn divmod_small(&mut self, d: u32) -> u32 {
+            let mut rem = 0u64;
+            for w in self.0.iter_mut().rev() {
+                let v = (rem << 32) | *w as u64;
+                *w = (v / d as u64) as u32;
+                rem = v % d as u64;
+            }
+            rem as u32
+        }
+        fn to_decimal(&self) -> String {
+            let mut n = self.clone().trim();
+            if n.is_zero() {
+                return "0".into();
+            }
+            let mut chunks = Vec::new();
+            while !n.is_zero() {
+                chunks.push(n.divmod_small(1_000_000_000));
+                n = n.trim();
+            }
+            let mut s = chunks.last().unwrap().to_string();
+            for c in chunks.iter().rev().skip(1) {
+                s.push_str(&format!("{c:09}"));
+            }
+            s
+        }
+        fn to_u64(&self) -> u64 {
+            self.0.first().copied().unwrap_or(0) as u64 | (self.0.get(1).copied().unwrap_or(0) as u64) << 32
+        }
+    }
+
+    /// A finite long double: (-1)^neg × m × 2^e, m < 2^64 (m == 0 for zero).
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    pub struct Ld {
+        neg: bool,
+        m: u64,
+        e: i32,
+    }
+
+    /// Largest binary exponent of a long double (values must stay below 2^16384).
+    const MAX_EXP: i64 = 16384;
+
+    /// Rounds `n × 2^e` (plus a sticky bit below it) to a 64-bit mantissa, ties to even.
+    /// None on overflow.
+    fn round(neg: bool, n: &Big, e: i64, sticky: bool) -> Option<Ld> {
+        let bits = n.bits();
+        if bits == 0 {
+            return Some(Ld { neg, m: 0, e: 0 });
+        }
+        let (mut m, mut e) = if bits <= 64 {
+            (n.to_u64(), e)
+        } else {
+            let shift = bits - 64;
+            let (q, _) = n.shr(shift);
+            let half = n.bit(shift - 1);
+            let (_, below) = n.shr(shift - 1);
+            let below = below || sticky;
+            let mut m = q.to_u64();
+            let mut e = e + shift as i64;
+            if half && (below || m & 1 == 1) {
+                match m.checked_add(1) {
+                    Some(v) => m = v,
+                    None => {
+                        m = 1 << 63;
+                        e += 1;
+                    }
+                }
+            }
+            (m, e)
+        };
+        // Normalise so the exponent check is about the value's magnitude.
+        while m & (1 << 63) == 0 {
+            m <<= 1;
+            e -= 1;
+        }
+        if e + 64 > MAX_EXP {
+            return None;
+        }
+        if e < -20000 {
+            return Some(Ld { neg, m: 0, e: 0 });
+        }
+        Some(Ld { neg, m, e: e as i32 })
+    }
+
+    /// Parses a plain decimal (`[-+]digits[.digits][e[-+]digits]`) like `strtold` would.
+    /// None for other syntaxes (infinities, hex floats) or overflow.
+    pub fn parse(s: &[u8]) -> Option<Ld> {
+        let mut i = 0;
+        let mut neg = false;
+        if i < s.len() && (s[i] == b'-' || s[i] == b'+') {
+            neg = s[i] == b'-';
+            i += 1;
+        }
+        let mut digits = Vec::new();
+        let mut exp10: i64 = 0;
+        let mut seen = false;
+        while i < s.len() && s[i].is_ascii_digit() {
+            digits.push(s[i] - b'0');
+            i += 1;
+            seen = true;
+        }
+        if i < s.len() && s[i] == b'.' {
+            i += 1;
+            while i < s.len() && s[i].is_ascii_digit() {
+                digits.push(s[i] - b'0');
+                exp10 -= 1;
+                i += 1;
+                seen = true;
+            }
+        }
+        if !seen {
+            return None;
+        }
+        if i < s.len() && (s[i] == b'e' || s[i] == b'E') {
+            i += 1;
+            let mut eneg = false;
+            if i < s.len() && (s[i] == b'-' || s[i] == b'+') {
+                eneg = s[i] == b'-';
+                i += 1;
+            }
+            let start = i;
+            let mut ev: i64 = 0;
+            while i < s.len() && s[i].is_ascii_digit() {
+                ev = (ev * 10 + (s[i] - b'0') as i64).min(1_000_000);
+                i += 1;
+            }
+            if i == start {
+                return None;
+            }
+            exp10 += if eneg { -ev } else { ev };
+        }
+        if i != s.len() {
+            return None;
+        }
+        // Strip leading zeros; keep at most 60 significant digits (the rest only as sticky).
+        let first = digits.iter().position(|&d| d != 0);
+        let Some(first) = first else { return Some(Ld { neg, m: 0, e: 0 }) };
+        let digits = &digits[first..];
+        let keep = digits.len().min(60);
+        let extra_sticky = digits[keep..].iter().any(|&d| d != 0);
+        exp10 += (digits.len() - keep) as i64;
+        let mut n = Big(vec![]);
+        for &d in &digits[..keep] {
+            n.mul_small(10);
+            n.add_small(d as u32);
+        }
+        let magnitude = exp10 + keep as i64; // value < 10^magnitude
+        if magnitude > 4940 {
+            return None;
+        }
+        if magnitude < -4960 {
+            return Some(Ld { neg, m: 0, e: 0 });
+        }
+        if exp10 >= 0 {
+            let mut p = n;
+            for _ in 0..exp10 {
+                p.mul_small(10);
+            }
+            round(neg, &p, 0, extra_sticky)
+        } else {
+            let den = Big::pow10((-exp10) as usize);
+            let s = (70 + den.bits()).saturating_sub(n.bits());
+            let (q, rem) = n.shl(s).div(&den);
+            round(neg, &q, -(s as i64), rem || extra_sticky)
+        }
+    }
+
+    /// a + b rounded to a long double; None on overflow.
+    pub fn add(a: Ld, b: Ld) -> Option<Ld> {
+        if a.m == 0 {
+            return Some(if b.m == 0 { Ld { neg: a.neg && b.neg, m: 0, e: 0 } } else { b });
+        }
+        if b.m == 0 {
+            return Some(a);
+        }
+        let emin = a.e.min(b.e) as i64;
+        let (da, db) = (a.e as i64 - emin, b.e as i64 - emin);
+        if da > 200 || db > 200 {
+            // The smaller one is far below half an ulp of the larger: no effect.
+            return Some(if da > db { a } else { b });
+        }
+        let x = Big::from_u128(a.m as u128).shl(da as usize);
+        let y = Big::from_u128(b.m as u128).shl(db as usize);
+        if a.neg == b.neg {
+            return round(a.neg, &x.add(&y), emin, false);
+        }
+        match x.cmp(&y) {
+            std::cmp::Ordering::Equal => Some(Ld { neg: false, m: 0, e: 0 }),
+            std::cmp::Ordering::Greater => round(a.neg, &x.sub(&y), emin, false),
+            std::cmp::Ordering::Less => round(b.neg, &y.sub(&x), emin, false),
+        }
+    }
+
+    /// `%.17Lf` with trailing zeros (and a trailing '.') removed, "-0" shown as "0".
+    pub fn format_human(v: Ld) -> String {
+        let mut p = Big::from_u128(v.m as u128);
+        for _ in 0..17 {
+            p.mul_small(10);
+        }
+        let q = if v.e >= 0 {
+            p.shl(v.e as usize)
+        } else {
+            let shift = (-v.e) as usize;
+            let (mut q, _) = p.shr(shift);
+            let half = shift > 0 && p.bit(shift - 1);
+            let (_, below) = if shift > 0 { p.shr(shift - 1) } else { (Big(vec![]), false) };
+            if half && (below || q.bit(0)) {
+                q.add_small(1);
+            }
+            q
+        };
+        let mut digits = q.to_decimal();
+        if digits.len() < 18 {
+            digits = format!("{}{}", "0".repeat(18 - digits.len()), digits);
+        }
+        let (int, frac) = digits.split_at(digits.len() - 17);
+        let frac = frac.trim_end_matches('0');
+        let mut s = String::new();
+        if v.neg {
+            s.push('-');
+        }
+        s.push_str(int);
+        if !frac.is_empty() {
+            s.push('.');
+            s.push_str(frac);
+        }
+        if s == "-0" {
+            s = "0".into();
+        }
+        s
+    }
+
+    /// The result of INCRBYFLOAT/HINCRBYFLOAT for plain decimal inputs: Some(None) when the
+    /// result overflows, None when the inputs are not plain decimals.
+    pub fn add_format(a: &[u8], b: &[u8]) -> Option<Option<String>> {
+        let x = parse(a)?;
+        let y = parse(b)?;
+        Some(add(x, y).map(format_human))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn f(a: &str, b: &str) -> String {
+            add_format(a.as_bytes(), b.as_bytes()).unwrap().unwrap()
+        }
+
+        #[test]
+        fn matches_redis_long_double_output() {
+            assert_eq!(f("10.50", "0.1"), "10.6");
+            assert_eq!(f("0.1", "0.2"), "0.3");
+            assert_eq!(f("5.0e3", "2.0e2"), "5200");
+            assert_eq!(f("0", "-0.0"), "0");
+            assert_eq!(f("10.6", "-5"), "5.6");
+            assert_eq!(f("3", "1.5"), "4.5");
+            assert_eq!(f("-1.5", "1.5"), "0");
+            assert_eq!(f("0", "1e-20"), "0");
+            assert_eq!(f("0", "1.23456789"), "1.23456789");
+            assert_eq!(f("1.7976931348623157e308", "1.7976931348623157e308").len(), 309);
+            assert!(add_format(b"1e4932", b"1e4932").unwrap().is_none());
+        }
     }
 }

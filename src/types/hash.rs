@@ -95,8 +95,13 @@ impl Hash {
     }
 
     /// Sets `field` to `value`; returns true if the field is new. Converts a listpack that grows
-    /// past the entry limit (value lengths are the caller's business: [`Hash::try_conversion`]).
+    /// past the entry limit or receiving a string longer than the value limit.
     pub fn set(&mut self, field: &[u8], value: &[u8], th: &Thresholds) -> bool {
+        // As Redis's hashTypeSet: a long field or value converts first (only HINCRBY* get
+        // here with such strings; other writers called try_conversion already).
+        if matches!(self, Hash::Listpack(_)) && (field.len() > th.hash_max_listpack_value || value.len() > th.hash_max_listpack_value) {
+            self.convert_to_table();
+        }
         match self {
             Hash::Listpack(v) => {
                 if let Some(slot) = v.iter_mut().find(|(f, _)| &f[..] == field) {
