@@ -181,11 +181,10 @@ fn smembers(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
 
 /// Parses a count that must be ≥ 0 (`getPositiveLongFromObjectOrReply`).
 fn positive_count(b: &[u8]) -> Result<u64, Reply> {
-    let n = arg_i64(b)?;
-    if n < 0 {
-        return Err(Reply::Error("ERR value is out of range, must be positive".into()));
+    match crate::util::parse_i64(b) {
+        Some(n) if n >= 0 => Ok(n as u64),
+        _ => Err(Reply::Error("ERR value is out of range, must be positive".into())),
     }
-    Ok(n as u64)
 }
 
 /// `count` distinct positions in 0..size, ascending (as listpack traversal picks them).
