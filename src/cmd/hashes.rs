@@ -850,3 +850,36 @@ pub mod ldouble {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cmd::sets::tests::Harness;
+    use crate::resp::Reply;
+
+    fn ev(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn hash_events_and_propagation() {
+        let mut h = Harness::new();
+        h.run(&["HSET", "h", "a", "1", "b", "2"]);
+        assert_eq!(h.events(), ev(&[("hset", "h")]));
+        h.run(&["HSETNX", "h", "a", "1"]);
+        assert_eq!(h.events(), ev(&[]));
+        assert!(h.logged().is_empty());
+        h.run(&["HINCRBY", "h", "n", "2"]);
+        assert_eq!(h.events(), ev(&[("hincrby", "h")]));
+        assert_eq!(h.run(&["HINCRBYFLOAT", "h", "f", "0.1"]), Reply::Bulk("0.1".into()));
+        assert_eq!(h.run(&["HINCRBYFLOAT", "h", "f", "0.2"]), Reply::Bulk("0.3".into()));
+        assert_eq!(h.events(), ev(&[("hincrbyfloat", "h"), ("hincrbyfloat", "h")]));
+        assert_eq!(h.logged(), vec![vec!["HSET".to_string(), "h".into(), "f".into(), "0.3".into()]]);
+        h.run(&["HDEL", "h", "a", "zz"]);
+        assert_eq!(h.events(), ev(&[("hdel", "h")]));
+        h.run(&["HDEL", "h", "b", "n", "f"]);
+        assert_eq!(h.events(), ev(&[("hdel", "h"), ("del", "h")]));
+        assert_eq!(h.run(&["EXISTS", "h"]), Reply::Int(0));
+        h.run(&["HDEL", "h", "x"]);
+        assert_eq!(h.events(), ev(&[]));
+    }
+}

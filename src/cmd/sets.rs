@@ -633,3 +633,136 @@ fn sscan(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         }
     }
 }
+
+/// In-process tests of what the wire cannot show yet: keyspace events and what is logged.
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+
+    use crate::client::{Client, ClientShared};
+    use crate::resp::Reply;
+    use crate::server::Server;
+
+    pub struct Harness {
+        pub srv: Server,
+        pub client: Client,
+        rx: tokio::sync::mpsc::UnboundedReceiver<Reply>,
+    }
+
+    impl Harness {
+        pub fn new() -> Harness {
+            let mut config = crate::config::Config::default();
+            config.notify_keyspace_events = "KEA".into();
+            let srv = Server::new(config);
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            let shared = Arc::new(ClientShared::new(7, String::new(), String::new(), -1, tx));
+            let mut h = Harness { srv, client: Client::new(shared.clone(), true), rx };
+            let mut subs = hashbrown::HashMap::new();
+            subs.insert(7u64, shared);
+            h.srv.pubsub.patterns.insert(Bytes::from_static(b"__keyevent@*"), subs);
+            h
+        }
+
+        /// Runs a command; returns its reply.
+        pub fn run(&mut self, args: &[&str]) -> Reply {
+            let argv: Vec<Bytes> = args.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
+            let spec = crate::cmd::COMMANDS.get(&argv[0]).expect("known command").clone();
+            self.srv.pending_log.clear();
+            crate::server::call(&mut self.srv, &mut self.client, &spec, &argv, true).0
+        }
+
+        /// (event, key) pairs fired since the last call.
+        pub fn events(&mut self) -> Vec<(String, String)> {
+            let mut out = Vec::new();
+            while let Ok(m) = self.rx.try_recv() {
+                let items = match m {
+                    Reply::Push(v) | Reply::Array(v) => v,
+                    _ => continue,
+                };
+                let text = |r: &Reply| match r {
+                    Reply::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+                    other => format!("{other:?}"),
+                };
+                let ch = text(&items[2]);
+                let event = ch.rsplit(':').next().unwrap_or_default().to_string();
+                out.push((event, text(&items[3])));
+            }
+            out
+        }
+
+        /// What the last command logged, as strings.
+        pub fn logged(&self) -> Vec<Vec<String>> {
+            self.srv.pending_log.iter().map(|(_, c)| c.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect()).collect()
+        }
+    }
+
+    fn ev(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    fn cmd(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn set_events_and_propagation() {
+        let mut h = Harness::new();
+        assert_eq!(h.run(&["SADD", "s", "a", "b"]), Reply::Int(2));
+        assert_eq!(h.events(), ev(&[("sadd", "s")]));
+        assert_eq!(h.logged(), vec![cmd(&["SADD", "s", "a", "b"])]);
+        h.run(&["SADD", "s", "a"]);
+        assert_eq!(h.events(), ev(&[]));
+        assert!(h.logged().is_empty());
+        h.run(&["SREM", "s", "a", "zz"]);
+        assert_eq!(h.events(), ev(&[("srem", "s")]));
+        h.run(&["SMOVE", "s", "t", "b"]);
+        assert_eq!(h.events(), ev(&[("srem", "s"), ("del", "s"), ("sadd", "t")]));
+        h.run(&["SADD", "u", "x", "y", "z"]);
+        h.events();
+        let r = h.run(&["SPOP", "u"]);
+        let Reply::Bulk(m) = r else { panic!("{r:?}") };
+        assert_eq!(h.events(), ev(&[("spop", "u")]));
+        assert_eq!(h.logged(), vec![cmd(&["SREM", "u", std::str::from_utf8(&m).unwrap()])]);
+        h.run(&["SPOP", "u", "1"]);
+        assert_eq!(h.events(), ev(&[("spop", "u")]));
+        assert_eq!(h.logged().len(), 1);
+        assert_eq!(h.logged()[0][..2], cmd(&["SREM", "u"]));
+        h.run(&["SPOP", "u", "5"]);
+        assert_eq!(h.events(), ev(&[("spop", "u"), ("del", "u")]));
+        assert_eq!(h.logged(), vec![cmd(&["DEL", "u"])]);
+        h.run(&["SADD", "a", "1", "2"]);
+        h.run(&["SADD", "b", "2", "3"]);
+        h.events();
+        h.run(&["SINTERSTORE", "d", "a", "b"]);
+        assert_eq!(h.events(), ev(&[("sinterstore", "d")]));
+        h.run(&["SUNIONSTORE", "d", "a", "b"]);
+        assert_eq!(h.events(), ev(&[("sunionstore", "d")]));
+        h.run(&["SDIFFSTORE", "d", "a", "b"]);
+        assert_eq!(h.events(), ev(&[("sdiffstore", "d")]));
+        h.run(&["SDIFFSTORE", "d", "a", "a"]);
+        assert_eq!(h.events(), ev(&[("del", "d")]));
+        h.run(&["SINTERSTORE", "d", "a", "missing"]);
+        assert_eq!(h.events(), ev(&[]));
+        h.run(&["SREM", "a", "1", "2"]);
+        assert_eq!(h.events(), ev(&[("srem", "a"), ("del", "a")]));
+    }
+
+    #[test]
+    fn spop_many_logs_srem_batches() {
+        let mut h = Harness::new();
+        let mut args = vec!["SADD".to_string(), "s".to_string()];
+        args.extend((0..3000).map(|i| format!("m{i}")));
+        let a: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+        h.run(&a);
+        let r = h.run(&["SPOP", "s", "2500"]);
+        let Reply::Set(items) = r else { panic!() };
+        assert_eq!(items.len(), 2500);
+        let logged = h.logged();
+        assert_eq!(logged.len(), 3);
+        assert_eq!(logged.iter().map(|c| c.len() - 2).sum::<usize>(), 2500);
+        assert!(logged.iter().all(|c| c[0] == "SREM" && c[1] == "s"));
+        assert_eq!(h.run(&["SCARD", "s"]), Reply::Int(500));
+    }
+}
