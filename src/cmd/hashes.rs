@@ -326,7 +326,7 @@ fn hrandfield(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             return err::syntax();
         }
         let withvalues = argv.len() == 4;
-        if withvalues && (l < -i64::MAX / 2 || l > i64::MAX / 2) {
+        if withvalues && !(-i64::MAX / 2..=i64::MAX / 2).contains(&l) {
             return Reply::Error("ERR value is out of range".into());
         }
         return hrandfield_count(ctx, &argv[1], l, withvalues);

@@ -653,8 +653,7 @@ pub(crate) mod tests {
 
     impl Harness {
         pub fn new() -> Harness {
-            let mut config = crate::config::Config::default();
-            config.notify_keyspace_events = "KEA".into();
+            let config = crate::config::Config { notify_keyspace_events: "KEA".into(), ..Default::default() };
             let srv = Server::new(config);
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
             let shared = Arc::new(ClientShared::new(7, String::new(), String::new(), -1, tx));
