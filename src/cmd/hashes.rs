@@ -29,22 +29,6 @@ pub fn register(t: &mut CommandTable) {
     t.add(c("hincrbyfloat", 4, WRITE | DENYOOM | FAST, hincrbyfloat).acl("@write @hash @fast").doc("2.6.0", "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist."));
     t.add(c("hrandfield", -2, READONLY, hrandfield).acl("@read @hash @slow").doc("6.2.0", "Returns one or more random fields from a hash."));
     t.add(c("hscan", -3, READONLY, hscan).acl("@read @hash @slow").doc("2.8.0", "Iterates over fields and values of a hash."));
-    // Stop-gap until the keys family provides OBJECT: only ENCODING, needed by this family's
-    // tests. Registered only when no OBJECT command exists yet.
-    if t.get(b"object").is_none() {
-        t.add(CommandSpec::new("object", -2, READONLY, object_fallback).group("generic").acl("@slow"));
-    }
-}
-
-/// OBJECT ENCODING key (stop-gap, see `register`).
-fn object_fallback(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
-    if argv.len() == 3 && is(&argv[1], "encoding") {
-        return match ctx.peek(&argv[2]) {
-            Some(e) => Reply::bulk_str(e.value.encoding_name()),
-            None => Reply::Nil,
-        };
-    }
-    Reply::Error(format!("ERR unknown subcommand '{}'. Try OBJECT HELP.", String::from_utf8_lossy(&argv[1])))
 }
 
 /// Most random elements a single HRANDFIELD/SRANDMEMBER with a negative count returns (Redis
