@@ -379,7 +379,8 @@ def test_xreadgroup_and_pel(pair, same):
     a, b = both(vk, valkey, "XPENDING", "s", "g", "-", "+", "10", "alice")
     assert mask_pending_ext(a) == mask_pending_ext(b)
     same("XPENDING", "s", "g", "-", "+", "10", "nobody")
-    same("XPENDING", "s", "g", "(1-0", "(3-0", "10")
+    a, b = both(vk, valkey, "XPENDING", "s", "g", "(1-0", "(3-0", "10")
+    assert mask_pending_ext(a) == mask_pending_ext(b)
     same("XPENDING", "s", "g", "IDLE", "100000", "-", "+", "10")
     same("XPENDING", "s", "g", "IDLE", "x", "-", "+", "10")
     same("XPENDING", "s", "g", "IDLE", "10", "-", "+")
@@ -596,7 +597,7 @@ def test_rdb_fixture_streams_match_valkey():
                 # Times in FULL come from the file: compared exactly.
                 assert mask_rax(reply(vk, *args)) == mask_rax(reply(vl, *args)), (db, k, args)
             for g in reply(vl, "XINFO", "GROUPS", k):
-                gname = g[1]
+                gname = as_list(g)[1]
                 assert reply(vk, "XPENDING", k, gname) == reply(vl, "XPENDING", k, gname)
                 a = reply(vk, "XPENDING", k, gname, "-", "+", "100")
                 b = reply(vl, "XPENDING", k, gname, "-", "+", "100")
