@@ -1726,6 +1726,110 @@ fn xinfo_stream(s: &Stream, argv: &[Bytes]) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::client::Client;
+    use crate::server::{execute, LogSink, Server};
+    use std::sync::{Arc, Mutex};
+
+    struct Capture(Arc<Mutex<Vec<Vec<Bytes>>>>);
+    impl LogSink for Capture {
+        fn append(&mut self, cmds: &[(usize, Vec<Bytes>)]) -> u64 {
+            let mut v = self.0.lock().unwrap();
+            for (_, c) in cmds {
+                v.push(c.clone());
+            }
+            0
+        }
+    }
+
+    fn run(srv: &mut Server, c: &mut Client, args: &[&str]) -> Reply {
+        let argv: Vec<Bytes> = args.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
+        execute(srv, c, argv).reply.unwrap_or(Reply::Nil)
+    }
+
+    fn stream_of(srv: &Server, key: &[u8]) -> vk_storage::rdb::StreamValue {
+        match srv.dbs[0].get(key).map(|e| &*e.value) {
+            Some(Value::Stream(s)) => s.to_rdb(),
+            _ => panic!("no stream"),
+        }
+    }
+
+    /// Seen/active times are not propagated (as in Redis); everything else must be.
+    fn without_consumer_times(mut v: vk_storage::rdb::StreamValue) -> vk_storage::rdb::StreamValue {
+        for g in &mut v.groups {
+            for c in &mut g.consumers {
+                c.seen_time_ms = 0;
+                c.active_time_ms = None;
+            }
+        }
+        v
+    }
+
+    /// Everything the stream commands log replays to the same stream: entries, IDs, counters,
+    /// group last IDs, entries-read and every PEL entry with owner, delivery time and count.
+    #[test]
+    fn propagation_replays_to_identical_state() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut srv = Server::new(crate::config::Config::default());
+        srv.log_sink = Some(Box::new(Capture(log.clone())));
+        let mut c = Client::detached(1);
+        for i in 0..350 {
+            run(&mut srv, &mut c, &["XADD", "s", "MAXLEN", "~", "200", "*", "n", &i.to_string()]);
+        }
+        run(&mut srv, &mut c, &["XADD", "s", "MINID", "~", "0-1", "LIMIT", "50", "*", "n", "x"]);
+        run(&mut srv, &mut c, &["XGROUP", "CREATE", "s", "g1", "0"]);
+        run(&mut srv, &mut c, &["XGROUP", "CREATE", "s", "g2", "$"]);
+        run(&mut srv, &mut c, &["XREADGROUP", "GROUP", "g1", "alice", "COUNT", "30", "STREAMS", "s", ">"]);
+        run(&mut srv, &mut c, &["XREADGROUP", "GROUP", "g1", "bob", "COUNT", "10", "STREAMS", "s", ">"]);
+        run(&mut srv, &mut c, &["XREADGROUP", "GROUP", "g1", "carol", "NOACK", "COUNT", "5", "STREAMS", "s", ">"]);
+        run(&mut srv, &mut c, &["XREADGROUP", "GROUP", "g1", "alice", "COUNT", "3", "STREAMS", "s", "0"]);
+        let first = match run(&mut srv, &mut c, &["XRANGE", "s", "-", "+", "COUNT", "3"]) {
+            Reply::Array(a) => a
+                .iter()
+                .map(|e| match e {
+                    Reply::Array(p) => match &p[0] {
+                        Reply::Bulk(b) => String::from_utf8_lossy(b).into_owned(),
+                        _ => unreachable!(),
+                    },
+                    _ => unreachable!(),
+                })
+                .collect::<Vec<_>>(),
+            other => panic!("{other:?}"),
+        };
+        run(&mut srv, &mut c, &["XDEL", "s", &first[1]]);
+        run(&mut srv, &mut c, &["XACK", "s", "g1", &first[0]]);
+        run(&mut srv, &mut c, &["XCLAIM", "s", "g1", "dave", "0", &first[2], "IDLE", "500"]);
+        run(&mut srv, &mut c, &["XAUTOCLAIM", "s", "g1", "erin", "0", "0", "COUNT", "4"]);
+        run(&mut srv, &mut c, &["XCLAIM", "s", "g1", "dave", "0", "LASTID", "99999999999999-0"]);
+        run(&mut srv, &mut c, &["XGROUP", "CREATECONSUMER", "s", "g2", "lonely"]);
+        run(&mut srv, &mut c, &["XREADGROUP", "GROUP", "g2", "zed", "STREAMS", "s", ">"]);
+        run(&mut srv, &mut c, &["XTRIM", "s", "MAXLEN", "~", "100"]);
+        run(&mut srv, &mut c, &["XGROUP", "DELCONSUMER", "s", "g1", "bob"]);
+        let expected = stream_of(&srv, b"s");
+
+        let cmds = log.lock().unwrap().clone();
+        assert!(cmds.iter().all(|c| !eq_ic_bytes(&c[0], "xreadgroup") && !eq_ic_bytes(&c[0], "xautoclaim")));
+        assert!(cmds.iter().any(|c| eq_ic_bytes(&c[0], "xgroup") && eq_ic_bytes(&c[1], "setid")));
+        for c in &cmds {
+            if eq_ic_bytes(&c[0], "xadd") {
+                assert!(!c.iter().any(|a| &a[..] == b"*" || &a[..] == b"~"), "{c:?}");
+            }
+        }
+        let mut replica = Server::new(crate::config::Config::default());
+        let mut loader = Client::detached(2);
+        loader.is_loader = true;
+        for cmd in cmds {
+            if eq_ic_bytes(&cmd[0], "multi") || eq_ic_bytes(&cmd[0], "exec") {
+                continue;
+            }
+            let r = execute(&mut replica, &mut loader, cmd.clone()).reply;
+            assert!(!matches!(r, Some(Reply::Error(_))), "{cmd:?} -> {r:?}");
+        }
+        assert_eq!(without_consumer_times(stream_of(&replica, b"s")), without_consumer_times(expected));
+    }
+
+    fn eq_ic_bytes(a: &[u8], b: &str) -> bool {
+        a.eq_ignore_ascii_case(b.as_bytes())
+    }
 
     #[test]
     fn id_parsing() {
