@@ -605,3 +605,33 @@ def test_rdb_fixture_streams_match_valkey():
     finally:
         vks.stop()
         vls.stop()
+
+
+def test_resp3_replies(vk_server, valkey_server):
+    vk = vk_server.client(protocol=3)
+    vl = valkey_server.client(protocol=3)
+    for c in (vk, vl):
+        c.response_callbacks.clear()
+
+    def same3(*args):
+        a, b = reply(vk, *args), reply(vl, *args)
+        assert a == b, f"{args!r}: vaultkey={a!r} valkey={b!r}"
+        return a
+
+    same3("XADD", "s", "1-0", "f", "v1")
+    same3("XADD", "s", "2-0", "f", "v2", "g", "w")
+    same3("XGROUP", "CREATE", "s", "g", "0")
+    same3("XPENDING", "s", "g")
+    same3("XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "s", ">")
+    same3("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "0")
+    same3("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
+    same3("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">")
+    same3("XREAD", "STREAMS", "s", "2-0")
+    same3("XPENDING", "s", "g")
+    same3("XINFO", "GROUPS", "s")
+    same3("XINFO", "STREAM", "s")
+    same3("XAUTOCLAIM", "s", "g", "d", "3600000", "0")
+    same3("XRANGE", "s", "-", "+", "COUNT", "0")
+    same3("XADD", "none", "NOMKSTREAM", "1-0", "a", "b")
+    same3("XINFO", "HELP")
+    same3("XGROUP", "HELP")
