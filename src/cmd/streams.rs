@@ -984,7 +984,9 @@ fn read_group(
         }
     }
     s.groups.insert(gname.into(), g);
-    ctx.fx.dirty += 1;
+    if served || created {
+        ctx.fx.dirty += 1;
+    }
     if created {
         ctx.notify(notify::STREAM, "xgroup-createconsumer", key);
     }
@@ -1809,6 +1811,16 @@ mod tests {
         let cmds = log.lock().unwrap().clone();
         assert!(cmds.iter().all(|c| !eq_ic_bytes(&c[0], "xreadgroup") && !eq_ic_bytes(&c[0], "xautoclaim")));
         assert!(cmds.iter().any(|c| eq_ic_bytes(&c[0], "xgroup") && eq_ic_bytes(&c[1], "setid")));
+        let xclaims: Vec<&Vec<Bytes>> = cmds.iter().filter(|c| eq_ic_bytes(&c[0], "xclaim")).collect();
+        assert!(!xclaims.is_empty());
+        for c in xclaims {
+            let words: Vec<&[u8]> = c.iter().map(|a| &a[..]).collect();
+            assert_eq!(words.len(), 14, "{c:?}");
+            assert_eq!(
+                (words[4], words[6], words[8], words[10], words[11], words[12]),
+                (&b"0"[..], &b"TIME"[..], &b"RETRYCOUNT"[..], &b"FORCE"[..], &b"JUSTID"[..], &b"LASTID"[..])
+            );
+        }
         for c in &cmds {
             if eq_ic_bytes(&c[0], "xadd") {
                 assert!(!c.iter().any(|a| &a[..] == b"*" || &a[..] == b"~"), "{c:?}");
@@ -1825,6 +1837,50 @@ mod tests {
             assert!(!matches!(r, Some(Reply::Error(_))), "{cmd:?} -> {r:?}");
         }
         assert_eq!(without_consumer_times(stream_of(&replica, b"s")), without_consumer_times(expected));
+    }
+
+    /// The keyspace events stream commands fire, as Redis 7.2 fires them.
+    #[test]
+    fn keyspace_events() {
+        let mut srv = Server::new(crate::config::Config::default());
+        srv.config.notify_keyspace_events = "Et".into();
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let sub = Arc::new(crate::client::ClientShared::new(99, String::new(), String::new(), -1, tx));
+        srv.pubsub.patterns.entry(Bytes::from_static(b"__keyevent@0__:*")).or_default().insert(99, sub);
+        let mut c = Client::detached(1);
+        let mut events = |srv: &mut Server, args: &[&str]| -> Vec<String> {
+            run(srv, &mut c, args);
+            let mut out = Vec::new();
+            while let Ok(Reply::Push(m)) = rx.try_recv() {
+                if let Reply::Bulk(ch) = &m[2] {
+                    let ch = String::from_utf8_lossy(ch).into_owned();
+                    out.push(ch.trim_start_matches("__keyevent@0__:").to_string());
+                }
+            }
+            out
+        };
+        assert_eq!(events(&mut srv, &["XADD", "s", "1-0", "f", "v"]), ["xadd"]);
+        assert_eq!(events(&mut srv, &["XADD", "s", "MAXLEN", "1", "2-0", "f", "v"]), ["xadd", "xtrim"]);
+        assert_eq!(events(&mut srv, &["XADD", "s", "MAXLEN", "5", "3-0", "f", "v"]), ["xadd"]);
+        assert_eq!(events(&mut srv, &["XDEL", "s", "9-0"]), Vec::<String>::new());
+        assert_eq!(events(&mut srv, &["XDEL", "s", "2-0"]), ["xdel"]);
+        assert_eq!(events(&mut srv, &["XTRIM", "s", "MAXLEN", "0"]), ["xtrim"]);
+        assert_eq!(events(&mut srv, &["XTRIM", "s", "MAXLEN", "0"]), Vec::<String>::new());
+        assert_eq!(events(&mut srv, &["XSETID", "s", "10-0"]), ["xsetid"]);
+        assert_eq!(events(&mut srv, &["XGROUP", "CREATE", "t", "g", "$", "MKSTREAM"]), ["xgroup-create"]);
+        assert_eq!(events(&mut srv, &["XGROUP", "CREATECONSUMER", "t", "g", "a"]), ["xgroup-createconsumer"]);
+        assert_eq!(events(&mut srv, &["XGROUP", "CREATECONSUMER", "t", "g", "a"]), Vec::<String>::new());
+        events(&mut srv, &["XADD", "t", "1-0", "f", "v"]);
+        assert_eq!(events(&mut srv, &["XREADGROUP", "GROUP", "g", "b", "STREAMS", "t", ">"]), ["xgroup-createconsumer"]);
+        assert_eq!(events(&mut srv, &["XREADGROUP", "GROUP", "g", "b", "STREAMS", "t", ">"]), Vec::<String>::new());
+        assert_eq!(events(&mut srv, &["XCLAIM", "t", "g", "c", "0", "1-0"]), ["xgroup-createconsumer"]);
+        assert_eq!(events(&mut srv, &["XAUTOCLAIM", "t", "g", "d", "0", "0"]), ["xgroup-createconsumer"]);
+        assert_eq!(events(&mut srv, &["XACK", "t", "g", "1-0"]), Vec::<String>::new());
+        assert_eq!(events(&mut srv, &["XGROUP", "DELCONSUMER", "t", "g", "a"]), ["xgroup-delconsumer"]);
+        assert_eq!(events(&mut srv, &["XGROUP", "DELCONSUMER", "t", "g", "zz"]), Vec::<String>::new());
+        assert_eq!(events(&mut srv, &["XGROUP", "SETID", "t", "g", "0"]), ["xgroup-setid"]);
+        assert_eq!(events(&mut srv, &["XGROUP", "DESTROY", "t", "g"]), ["xgroup-destroy"]);
+        assert_eq!(events(&mut srv, &["XGROUP", "DESTROY", "t", "g"]), Vec::<String>::new());
     }
 
     fn eq_ic_bytes(a: &[u8], b: &str) -> bool {
