@@ -702,8 +702,6 @@ enum ReadFrom {
     After(StreamId),
     /// XREADGROUP `>`: new entries for the group.
     New,
-    /// XREAD `+`: the last entry.
-    Last,
 }
 
 /// XREAD [COUNT count] [BLOCK milliseconds] STREAMS key [key ...] id [id ...]
@@ -812,7 +810,12 @@ fn xread(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             if xreadgroup {
                 return Reply::Error("ERR The + ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The + ID would just return an empty result set.".into());
             }
-            from.push(ReadFrom::Last);
+            // The entries after the one before the last ID: the last entry, if it is live.
+            if exists {
+                from.push(ReadFrom::After(id_decr(last_id).unwrap_or(ID_MIN)));
+            } else {
+                from.push(ReadFrom::After(ID_MIN));
+            }
         } else if idarg == b">" {
             if !xreadgroup {
                 return Reply::Error("ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option.".into());
@@ -876,10 +879,6 @@ fn read_plain(ctx: &mut Ctx, key: &[u8], from: ReadFrom, count: i64) -> Option<R
     }
     let limit = if count > 0 { count as usize } else { usize::MAX };
     match from {
-        ReadFrom::Last => {
-            let (n, e) = s.iter_rev(ID_MIN, ID_MAX).next()?;
-            Some(Reply::Array(vec![entry_reply(e.id, &n.fields(e))]))
-        }
         ReadFrom::After(gt) => {
             let maxid = s.last_valid_id()?;
             if maxid <= gt {

@@ -309,6 +309,19 @@ def test_xread_plus(pair):
     if isinstance(b, tuple):
         pytest.skip("this valkey has no XREAD +")
     assert a == b
+    for args in (
+        ("XREAD", "COUNT", "5", "STREAMS", "s", "+"),
+        ("XDEL", "s", "2-0"),
+        ("XREAD", "STREAMS", "s", "+"),  # the last ID is a tombstone: nothing
+        ("XREAD", "BLOCK", "20", "STREAMS", "s", "+"),
+        ("XREAD", "STREAMS", "s", "missing", "+", "+"),
+        ("XGROUP", "CREATE", "e", "g", "$", "MKSTREAM"),
+        ("XREAD", "STREAMS", "e", "+"),
+        ("XADD", "e", "1-0", "a", "b"),
+        ("XREAD", "STREAMS", "e", "s", "+", "0"),
+        ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "e", "+"),
+    ):
+        assert reply(vk, *args) == reply(valkey, *args), args
 
 
 def setup_group_stream(same, n=5):
