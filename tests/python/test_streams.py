@@ -648,3 +648,135 @@ def test_resp3_replies(vk_server, valkey_server):
     same3("XADD", "none", "NOMKSTREAM", "1-0", "a", "b")
     same3("XINFO", "HELP")
     same3("XGROUP", "HELP")
+
+
+def _norm(r):
+    """RESP maps come back as dicts from redis-py: compare them as flat lists."""
+    if isinstance(r, dict):
+        return [_norm(x) for kv in r.items() for x in kv]
+    if isinstance(r, list):
+        return [_norm(x) for x in r]
+    return r
+
+
+def test_random_ops_without_groups(pair):
+    """Seeded random sequences of XADD (with MAXLEN/MINID ~ and =), XDEL, XTRIM, ranges,
+    XREAD and XINFO: every reply equal, node layout included."""
+    import random
+    vk, valkey = pair
+    rnd = random.Random(7)
+    ms = 1
+    ids = []
+    max_nodes = 0
+    for step in range(2500):
+        op = rnd.random()
+        if op < 0.45:
+            ms += rnd.choice((0, 1, 1, 2, 50))
+            nf = rnd.choice((1, 1, 2, 3))
+            fields = []
+            for j in range(nf):
+                fields += [rnd.choice(("a", "b", "field", str(j))),
+                           "v" * rnd.choice((1, 5, 40, 300, 1200))]
+            trim = []
+            t = rnd.random()
+            if t < 0.15:
+                trim = ["MAXLEN", rnd.choice(("~", "=")), str(rnd.randint(0, 400))]
+            elif t < 0.22:
+                lo = ids[len(ids) // 3] if ids else "0-1"
+                trim = ["MINID", rnd.choice(("~", "=")), lo]
+            args = ["XADD", "s"] + trim + [f"{ms}-*"] + fields
+        elif op < 0.55 and ids:
+            args = ["XDEL", "s"] + rnd.sample(ids, min(len(ids), rnd.randint(1, 4)))
+        elif op < 0.60:
+            args = ["XTRIM", "s", rnd.choice(("MAXLEN", "MINID")), rnd.choice(("~", "="))]
+            args.append(str(rnd.randint(0, 500)) if args[2] == "MAXLEN" else f"{rnd.randint(0, ms)}-0")
+            if args[3] == "~" and rnd.random() < 0.3:
+                args += ["LIMIT", str(rnd.randint(0, 300))]
+        elif op < 0.75:
+            a, b = sorted((rnd.randint(0, ms + 1), rnd.randint(0, ms + 1)))
+            cmd = rnd.choice(("XRANGE", "XREVRANGE"))
+            lo, hi = rnd.choice((f"{a}", f"({a}-0", "-")), rnd.choice((f"{b}", f"({b}-1", "+"))
+            args = [cmd, "s", lo, hi] if cmd == "XRANGE" else [cmd, "s", hi, lo]
+            if rnd.random() < 0.5:
+                args += ["COUNT", str(rnd.randint(0, 20))]
+        elif op < 0.85:
+            args = ["XREAD", "COUNT", str(rnd.randint(1, 10)), "STREAMS", "s", f"{rnd.randint(0, ms)}-0"]
+        elif op < 0.95:
+            args = ["XINFO", "STREAM", "s"]
+        else:
+            args = ["XLEN", "s"]
+        a, b = reply(vk, *args), reply(valkey, *args)
+        assert _norm(a) == _norm(b), (step, args, a, b)
+        if args[0] == "XADD" and not isinstance(a, tuple) and a is not None:
+            ids.append(a.decode())
+        if args[:2] == ["XINFO", "STREAM"]:
+            info = _norm(a)
+            max_nodes = max(max_nodes, info[info.index(b"radix-tree-keys") + 1])
+    assert reply(vk, "XINFO", "STREAM", "s", "FULL") == reply(valkey, "XINFO", "STREAM", "s", "FULL")
+    assert max_nodes >= 3, "the sequence spans several nodes"
+
+
+def test_random_ops_with_groups(pair):
+    """Seeded random consumer-group traffic (no trimming): XREADGROUP, XACK, XCLAIM,
+    XAUTOCLAIM, XDEL, group SETID/CREATECONSUMER/DELCONSUMER; replies equal, lag and
+    entries-read included (times masked)."""
+    import random
+    vk, valkey = pair
+    rnd = random.Random(11)
+    stats = {"claimed": 0, "deleted": 0, "read": 0}
+    ms = 0
+    ids = []
+    for g in ("g1", "g2"):
+        assert reply(vk, "XGROUP", "CREATE", "s", g, "0", "MKSTREAM") == reply(
+            valkey, "XGROUP", "CREATE", "s", g, "0", "MKSTREAM")
+    consumers = ("alice", "bob", "carol")
+    for step in range(2500):
+        op = rnd.random()
+        g = rnd.choice(("g1", "g2"))
+        c = rnd.choice(consumers)
+        if op < 0.3:
+            ms += 1
+            args = ["XADD", "s", f"{ms}-0", "f", str(step)]
+        elif op < 0.45:
+            args = ["XREADGROUP", "GROUP", g, c, "COUNT", str(rnd.randint(1, 5))]
+            if rnd.random() < 0.1:
+                args.append("NOACK")
+            args += ["STREAMS", "s", ">" if rnd.random() < 0.8 else "0"]
+        elif op < 0.6 and ids:
+            args = ["XACK", "s", g] + rnd.sample(ids, min(len(ids), rnd.randint(1, 4)))
+        elif op < 0.68 and ids:
+            args = ["XCLAIM", "s", g, c, "0"] + rnd.sample(ids, min(len(ids), rnd.randint(1, 3)))
+            args += rnd.choice(([], ["JUSTID"], ["FORCE", "JUSTID"], ["RETRYCOUNT", "3"]))
+        elif op < 0.74:
+            args = ["XAUTOCLAIM", "s", g, c, "0", f"{rnd.randint(0, ms)}-0", "COUNT", str(rnd.randint(1, 6))]
+            if rnd.random() < 0.5:
+                args.append("JUSTID")
+        elif op < 0.78 and ids:
+            args = ["XDEL", "s", rnd.choice(ids)]
+        elif op < 0.80:
+            args = ["XGROUP", "SETID", "s", g, f"{rnd.randint(0, ms)}-0"]
+            if rnd.random() < 0.5:
+                args += ["ENTRIESREAD", str(rnd.randint(0, ms))]
+        elif op < 0.82:
+            args = ["XGROUP", rnd.choice(("CREATECONSUMER", "DELCONSUMER")), "s", g, c]
+        elif op < 0.88:
+            args = ["XPENDING", "s", g]
+        elif op < 0.94:
+            args = ["XINFO", "GROUPS", "s"]
+        else:
+            args = ["XPENDING", "s", g, "-", "+", "20", c]
+        a, b = reply(vk, *args), reply(valkey, *args)
+        if args[0] == "XPENDING" and len(args) > 3:
+            a, b = mask_pending_ext(_norm(a)), mask_pending_ext(_norm(b))
+        assert _norm(a) == _norm(b), (step, args, a, b)
+        if args[0] == "XADD":
+            ids.append(a.decode())
+        if args[0] == "XAUTOCLAIM" and isinstance(a, list):
+            stats["claimed"] += len(a[1])
+            stats["deleted"] += len(a[2])
+        if args[0] == "XREADGROUP" and a:
+            stats["read"] += 1
+    a = mask_full(_norm(reply(vk, "XINFO", "STREAM", "s", "FULL", "COUNT", "0")))
+    b = mask_full(_norm(reply(valkey, "XINFO", "STREAM", "s", "FULL", "COUNT", "0")))
+    assert _norm(a) == _norm(b)
+    assert stats["claimed"] > 0 and stats["deleted"] > 0 and stats["read"] > 0, stats
