@@ -740,7 +740,7 @@ fn xread(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         } else if is(o, "streams") && more > 0 {
             streams_arg = i + 1;
             let n = argc - streams_arg;
-            if n % 2 != 0 {
+            if !n.is_multiple_of(2) {
                 let (name, sym) = if xreadgroup { ("xreadgroup", '>') } else { ("xread", '$') };
                 return Reply::Error(format!(
                     "ERR Unbalanced '{name}' list of streams: for each stream key an ID or '{sym}' must be specified."
