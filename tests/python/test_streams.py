@@ -9,7 +9,6 @@ import shutil
 import tempfile
 
 import pytest
-import redis
 
 from conftest import FIXTURES, reply, start_valkey, start_vk
 
@@ -618,6 +617,8 @@ def test_rdb_fixture_streams_match_valkey():
     finally:
         vks.stop()
         vls.stop()
+        shutil.rmtree(d1, ignore_errors=True)
+        shutil.rmtree(d2, ignore_errors=True)
 
 
 def test_resp3_replies(vk_server, valkey_server):
