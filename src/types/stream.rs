@@ -155,20 +155,28 @@ fn get_str<'a>(buf: &'a [u8], pos: &mut usize) -> &'a [u8] {
     s
 }
 
-#[derive(Clone, Debug)]
-pub struct Entry {
+/// An entry of a node, as iterators hand it out: its ID and its position in the node.
+#[derive(Clone, Copy, Debug)]
+pub struct EntryRef {
     pub id: StreamId,
-    pub deleted: bool,
-    /// Field names are the node's master fields (only values are stored).
-    same_fields: bool,
-    /// Packed: `[numfields] (field value)*` or `value*` when `same_fields`; empty when deleted.
-    data: Box<[u8]>,
+    i: usize,
 }
 
+const F_DELETED: u8 = 1;
+const F_SAME: u8 = 2;
+
+/// One node (Redis: one listpack). Entries are kept column-wise, their data packed in one
+/// buffer: `[numfields] (field value)*`, or only the values when the entry has the node's master
+/// field names. A deleted entry keeps its ID and bytes (a tombstone, as in a listpack) until the
+/// whole node goes away.
 #[derive(Clone, Debug)]
 pub struct Node {
     pub master_fields: Vec<Sds>,
-    pub entries: Vec<Entry>,
+    ids: Vec<StreamId>,
+    flags: Vec<u8>,
+    /// Start of each entry's data in `buf` (its end is the next start, or `buf.len()`).
+    offsets: Vec<usize>,
+    buf: Vec<u8>,
     pub live: usize,
     pub deleted: usize,
     /// Listpack bytes except the header, end byte and the live/deleted counters.
@@ -180,11 +188,35 @@ impl Node {
         6 + 1 + lp_int_size(self.live as i64) + lp_int_size(self.deleted as i64) + self.body_bytes
     }
 
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn is_deleted(&self, i: usize) -> bool {
+        self.flags[i] & F_DELETED != 0
+    }
+
+    fn entry(&self, i: usize) -> EntryRef {
+        EntryRef { id: self.ids[i], i }
+    }
+
+    fn find(&self, id: StreamId) -> Option<usize> {
+        self.ids.binary_search(&id).ok()
+    }
+
+    fn mark_deleted(&mut self, i: usize) {
+        self.flags[i] |= F_DELETED;
+        self.live -= 1;
+        self.deleted += 1;
+    }
+
     /// The field/value pairs of an entry of this node.
-    pub fn fields<'a>(&'a self, e: &'a Entry) -> Vec<(&'a [u8], &'a [u8])> {
+    pub fn fields(&self, e: EntryRef) -> Vec<(&[u8], &[u8])> {
+        let start = self.offsets[e.i];
+        let end = self.offsets.get(e.i + 1).copied().unwrap_or(self.buf.len());
+        let d = &self.buf[start..end];
         let mut pos = 0;
-        let d = &e.data;
-        if e.same_fields {
+        if self.flags[e.i] & F_SAME != 0 {
             self.master_fields.iter().map(|f| (&f[..], get_str(d, &mut pos))).collect()
         } else {
             let n = get_varint(d, &mut pos);
@@ -328,6 +360,13 @@ impl Stream {
             use_tail = !full_bytes && !full_entries;
         }
         if !use_tail {
+            // The tail node is full: give back its spare capacity (as Redis's lpShrinkToFit).
+            if let Some((_, tail)) = self.nodes.iter_mut().next_back() {
+                tail.ids.shrink_to_fit();
+                tail.flags.shrink_to_fit();
+                tail.offsets.shrink_to_fit();
+                tail.buf.shrink_to_fit();
+            }
             let mut body = lp_int_size(fields.len() as i64);
             for (f, _) in fields {
                 body += lp_str_size(f);
@@ -335,7 +374,10 @@ impl Stream {
             body += lp_int_size(0);
             let node = Node {
                 master_fields: fields.iter().map(|(f, _)| Sds::from(*f)).collect(),
-                entries: Vec::new(),
+                ids: Vec::new(),
+                flags: Vec::new(),
+                offsets: Vec::new(),
+                buf: Vec::new(),
                 live: 0,
                 deleted: 0,
                 body_bytes: body,
@@ -348,26 +390,28 @@ impl Stream {
         let mut bytes = lp_int_size(if same { 2 } else { 0 });
         bytes += lp_int_size(id.ms.wrapping_sub(master_id.ms) as i64);
         bytes += lp_int_size(id.seq.wrapping_sub(master_id.seq) as i64);
-        let mut data = Vec::with_capacity(totelelen + fields.len() * 2 + 2);
+        node.offsets.push(node.buf.len());
+        let data = &mut node.buf;
         if !same {
             bytes += lp_int_size(fields.len() as i64);
-            put_varint(&mut data, fields.len());
+            put_varint(data, fields.len());
         }
         for (f, v) in fields {
             if !same {
                 bytes += lp_str_size(f);
-                put_varint(&mut data, f.len());
+                put_varint(data, f.len());
                 data.extend_from_slice(f);
             }
             bytes += lp_str_size(v);
-            put_varint(&mut data, v.len());
+            put_varint(data, v.len());
             data.extend_from_slice(v);
         }
         let lp_count = fields.len() as i64 + 3 + if same { 0 } else { fields.len() as i64 + 1 };
         bytes += lp_int_size(lp_count);
         node.body_bytes += bytes;
         node.live += 1;
-        node.entries.push(Entry { id, deleted: false, same_fields: same, data: data.into_boxed_slice() });
+        node.ids.push(id);
+        node.flags.push(if same { F_SAME } else { 0 });
         self.length += 1;
         self.entries_added += 1;
         self.last_id = id;
@@ -377,43 +421,48 @@ impl Stream {
     }
 
     /// Live entries with `start <= id <= end`, in ID order.
-    pub fn iter_fwd(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = (&Node, &Entry)> + '_ {
+    pub fn iter_fwd(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = (&Node, EntryRef)> + '_ {
         let from = self.nodes.range(..=start).next_back().map(|(k, _)| *k).unwrap_or(ID_MIN);
         self.nodes
             .range(from..)
-            .flat_map(|(_, n)| n.entries.iter().map(move |e| (n, e)))
-            .filter(|(_, e)| !e.deleted)
-            .skip_while(move |(_, e)| e.id < start)
+            .flat_map(move |(_, n)| {
+                let first = n.ids.partition_point(|id| *id < start);
+                (first..n.len()).map(move |i| (n, i))
+            })
+            .filter(|(n, i)| !n.is_deleted(*i))
+            .map(|(n, i)| (n, n.entry(i)))
             .take_while(move |(_, e)| e.id <= end)
     }
 
     /// Live entries with `start <= id <= end`, in reverse ID order.
-    pub fn iter_rev(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = (&Node, &Entry)> + '_ {
+    pub fn iter_rev(&self, start: StreamId, end: StreamId) -> impl Iterator<Item = (&Node, EntryRef)> + '_ {
         self.nodes
             .range(..=end)
             .rev()
-            .flat_map(|(_, n)| n.entries.iter().rev().map(move |e| (n, e)))
-            .filter(|(_, e)| !e.deleted)
-            .skip_while(move |(_, e)| e.id > end)
+            .flat_map(move |(_, n)| {
+                let upto = n.ids.partition_point(|id| *id <= end);
+                (0..upto).rev().map(move |i| (n, i))
+            })
+            .filter(|(n, i)| !n.is_deleted(*i))
+            .map(|(n, i)| (n, n.entry(i)))
             .take_while(move |(_, e)| e.id >= start)
     }
 
     /// The fields of the live entry `id`, if there is one.
     pub fn get(&self, id: StreamId) -> Option<Vec<(&[u8], &[u8])>> {
         let (_, n) = self.nodes.range(..=id).next_back()?;
-        let i = n.entries.binary_search_by(|e| e.id.cmp(&id)).ok()?;
-        let e = &n.entries[i];
-        if e.deleted {
+        let i = n.find(id)?;
+        if n.is_deleted(i) {
             return None;
         }
-        Some(n.fields(e))
+        Some(n.fields(n.entry(i)))
     }
 
     pub fn exists(&self, id: StreamId) -> bool {
         match self.nodes.range(..=id).next_back() {
-            Some((_, n)) => match n.entries.binary_search_by(|e| e.id.cmp(&id)) {
-                Ok(i) => !n.entries[i].deleted,
-                Err(_) => false,
+            Some((_, n)) => match n.find(id) {
+                Some(i) => !n.is_deleted(i),
+                None => false,
             },
             None => false,
         }
@@ -423,14 +472,11 @@ impl Stream {
     /// update `first_id`/`max_deleted_id` (the caller does, as XDEL does).
     pub fn delete(&mut self, id: StreamId) -> bool {
         let Some((&key, n)) = self.nodes.range_mut(..=id).next_back() else { return false };
-        let Ok(i) = n.entries.binary_search_by(|e| e.id.cmp(&id)) else { return false };
-        if n.entries[i].deleted {
+        let Some(i) = n.find(id) else { return false };
+        if n.is_deleted(i) {
             return false;
         }
-        n.entries[i].deleted = true;
-        n.entries[i].data = Box::new([]);
-        n.live -= 1;
-        n.deleted += 1;
+        n.mark_deleted(i);
         if n.live == 0 {
             self.nodes.remove(&key);
         }
@@ -456,7 +502,7 @@ impl Stream {
     /// The first entry ID in the first node, tombstones included (`streamGetEdgeID(s,1,0)`);
     /// the largest ID when the stream has no node.
     pub fn first_id_with_tombstones(&self) -> StreamId {
-        self.nodes.iter().next().and_then(|(_, n)| n.entries.first()).map(|e| e.id).unwrap_or(ID_MAX)
+        self.nodes.iter().next().and_then(|(_, n)| n.ids.first()).copied().unwrap_or(ID_MAX)
     }
 
     /// Trims like `streamTrim`: returns how many entries were removed. `limit` 0 = unlimited.
@@ -475,7 +521,7 @@ impl Stream {
             }
             let remove_node = match how {
                 Trim::MaxLen(max) => self.length - entries >= max,
-                Trim::MinId(min) => node.entries.last().map(|e| e.id < min).unwrap_or(true),
+                Trim::MinId(min) => node.ids.last().map(|id| *id < min).unwrap_or(true),
             };
             if remove_node {
                 self.nodes.remove(&key);
@@ -486,25 +532,22 @@ impl Stream {
             if approx {
                 break;
             }
-            let mut from_node = 0usize;
-            for e in node.entries.iter_mut() {
+            let mut from_node = 0u64;
+            for i in 0..node.len() {
                 let stop = match how {
                     Trim::MaxLen(max) => self.length <= max,
-                    Trim::MinId(min) => e.id >= min,
+                    Trim::MinId(min) => node.ids[i] >= min,
                 };
                 if stop {
                     break;
                 }
-                if !e.deleted {
-                    e.deleted = true;
-                    e.data = Box::new([]);
+                if !node.is_deleted(i) {
+                    node.mark_deleted(i);
                     from_node += 1;
                     self.length -= 1;
                 }
             }
-            node.live -= from_node;
-            node.deleted += from_node;
-            deleted += from_node as u64;
+            deleted += from_node;
             // A node can be left without live entries only if nothing remains at all after it;
             // Redis keeps such a node (its counters say 0 live) until something removes it.
             break;
@@ -682,7 +725,7 @@ impl Stream {
         let mut n = 64;
         for node in self.nodes.values() {
             n += 64 + node.master_fields.iter().map(|f| f.len() + 16).sum::<usize>();
-            n += node.entries.iter().map(|e| 40 + e.data.len()).sum::<usize>();
+            n += node.buf.capacity() + node.ids.capacity() * 16 + node.offsets.capacity() * 8 + node.flags.capacity();
         }
         for (name, g) in &self.groups {
             n += 64 + name.len() + g.pel.len() * 64;
