@@ -547,8 +547,8 @@ pub struct Config {
     /// Values (as CONFIG GET shows them) of the parameters without a typed field, by name.
     pub other: BTreeMap<String, String>,
     /// While reading files: whether a `save` line was seen (the first one replaces the defaults).
-    save_loaded: bool,
-    reading_file: bool,
+    pub(crate) save_loaded: bool,
+    pub(crate) reading_file: bool,
 }
 
 impl Default for Config {
