@@ -178,7 +178,7 @@ fn geoadd(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         i += 1;
     }
     let rest = argv.len() - i;
-    if rest % 3 != 0 || (nx && xx) || rest == 0 {
+    if !rest.is_multiple_of(3) || (nx && xx) || rest == 0 {
         return err::syntax();
     }
     let mut items: Vec<(u64, &Bytes)> = Vec::with_capacity(rest / 3);

@@ -67,7 +67,7 @@ fn pfadd(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         match hll::add(h, ele, max_bytes) {
             Ok(true) => updated += 1,
             Ok(false) => {}
-            Err(()) => {
+            Err(hll::Corrupt) => {
                 corrupt = true;
                 break;
             }

@@ -17,6 +17,10 @@ const VAL_MAX_VALUE: u8 = 32;
 const VAL_MAX_LEN: usize = 4;
 const ZERO_MAX_LEN: usize = 64;
 
+/// A corrupt (sparse) HLL representation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Corrupt;
+
 pub const INVALID_ERR: &str = "INVALIDOBJ Corrupted HLL object detected";
 pub const WRONGTYPE_ERR: &str = "WRONGTYPE Key is not a valid HyperLogLog string value.";
 
@@ -175,7 +179,7 @@ fn sparse_walk(sp: &[u8], mut f: impl FnMut(usize, usize, u8)) -> bool {
 }
 
 /// Converts a sparse HLL to dense in place (header, cache included, is kept). Err if corrupt.
-pub fn to_dense(s: &mut Vec<u8>) -> Result<(), ()> {
+pub fn to_dense(s: &mut Vec<u8>) -> Result<(), Corrupt> {
     if s[4] == DENSE {
         return Ok(());
     }
@@ -192,7 +196,7 @@ pub fn to_dense(s: &mut Vec<u8>) -> Result<(), ()> {
             }
         });
         if !ok {
-            return Err(());
+            return Err(Corrupt);
         }
     }
     *s = d;
@@ -201,7 +205,7 @@ pub fn to_dense(s: &mut Vec<u8>) -> Result<(), ()> {
 
 /// Sets register `index` to `count` if greater (`hllSparseSet`), promoting to dense when
 /// needed. Returns Ok(true) if changed, Err if the representation is corrupt.
-pub fn sparse_set(s: &mut Vec<u8>, index: usize, count: u8, max_bytes: u64) -> Result<bool, ()> {
+pub fn sparse_set(s: &mut Vec<u8>, index: usize, count: u8, max_bytes: u64) -> Result<bool, Corrupt> {
     if count > VAL_MAX_VALUE {
         return promote(s, index, count);
     }
@@ -219,7 +223,7 @@ pub fn sparse_set(s: &mut Vec<u8>, index: usize, count: u8, max_bytes: u64) -> R
             oplen = 1;
         } else if is_xzero(b) {
             if p + 1 >= end {
-                return Err(());
+                return Err(Corrupt);
             }
             span = xzero_len(&s[p..]);
             oplen = 2;
@@ -235,7 +239,7 @@ pub fn sparse_set(s: &mut Vec<u8>, index: usize, count: u8, max_bytes: u64) -> R
         first += span;
     }
     if span == 0 || p >= end {
-        return Err(());
+        return Err(Corrupt);
     }
     let b = s[p];
     let zero = is_zero(b);
@@ -340,7 +344,7 @@ pub fn sparse_set(s: &mut Vec<u8>, index: usize, count: u8, max_bytes: u64) -> R
     Ok(true)
 }
 
-fn promote(s: &mut Vec<u8>, index: usize, count: u8) -> Result<bool, ()> {
+fn promote(s: &mut Vec<u8>, index: usize, count: u8) -> Result<bool, Corrupt> {
     to_dense(s)?;
     let regs = &mut s[HDR_SIZE..];
     if dense_get(regs, index) < count {
@@ -350,13 +354,13 @@ fn promote(s: &mut Vec<u8>, index: usize, count: u8) -> Result<bool, ()> {
 }
 
 /// `hllAdd`: Ok(true) if a register changed, Err on a corrupt/unknown representation.
-pub fn add(s: &mut Vec<u8>, ele: &[u8], max_bytes: u64) -> Result<bool, ()> {
+pub fn add(s: &mut Vec<u8>, ele: &[u8], max_bytes: u64) -> Result<bool, Corrupt> {
     let (index, count) = pat_len(ele);
     set_register(s, index, count, max_bytes)
 }
 
 /// Raises register `index` to `count` in whatever encoding `s` has.
-pub fn set_register(s: &mut Vec<u8>, index: usize, count: u8, max_bytes: u64) -> Result<bool, ()> {
+pub fn set_register(s: &mut Vec<u8>, index: usize, count: u8, max_bytes: u64) -> Result<bool, Corrupt> {
     match s[4] {
         DENSE => {
             let regs = &mut s[HDR_SIZE..];
@@ -368,12 +372,12 @@ pub fn set_register(s: &mut Vec<u8>, index: usize, count: u8, max_bytes: u64) ->
             }
         }
         SPARSE => sparse_set(s, index, count, max_bytes),
-        _ => Err(()),
+        _ => Err(Corrupt),
     }
 }
 
 /// Merges the registers of `s` into `max` (`hllMerge`). Err if a sparse HLL is corrupt.
-pub fn merge(max: &mut [u8], s: &[u8]) -> Result<(), ()> {
+pub fn merge(max: &mut [u8], s: &[u8]) -> Result<(), Corrupt> {
     if s[4] == DENSE {
         let regs = &s[HDR_SIZE..];
         for (i, m) in max.iter_mut().enumerate().take(REGISTERS) {
@@ -396,7 +400,7 @@ pub fn merge(max: &mut [u8], s: &[u8]) -> Result<(), ()> {
         if ok {
             Ok(())
         } else {
-            Err(())
+            Err(Corrupt)
         }
     }
 }
@@ -453,7 +457,7 @@ fn estimate(histo: &[u32; 64]) -> u64 {
 }
 
 /// `hllCount` on a stored HLL; Err if a sparse representation is corrupt.
-pub fn count(s: &[u8]) -> Result<u64, ()> {
+pub fn count(s: &[u8]) -> Result<u64, Corrupt> {
     let mut histo = [0u32; 64];
     if s[4] == DENSE {
         let regs = &s[HDR_SIZE..];
@@ -473,7 +477,7 @@ pub fn count(s: &[u8]) -> Result<u64, ()> {
                 p += 1;
             } else if is_xzero(b) {
                 if p + 1 >= s.len() {
-                    return Err(());
+                    return Err(Corrupt);
                 }
                 let r = xzero_len(&s[p..]);
                 histo[0] += r as u32;
@@ -487,7 +491,7 @@ pub fn count(s: &[u8]) -> Result<u64, ()> {
             }
         }
         if total != REGISTERS {
-            return Err(());
+            return Err(Corrupt);
         }
     }
     Ok(estimate(&histo))
