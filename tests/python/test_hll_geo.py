@@ -398,3 +398,54 @@ def test_rdb_fixture_geo(tmp_path):
     finally:
         a.stop()
         b.stop()
+
+
+def test_keyspace_events(vk_server, valkey_server):
+    out = []
+    for srv in (vk_server, valkey_server):
+        c = srv.client()
+        c.config_set("notify-keyspace-events", "KEA")
+        p = c.pubsub()
+        p.psubscribe("__keyevent@0__:*")
+        p.get_message(timeout=2)
+        c.execute_command("PFADD", "h", "a")
+        c.execute_command("PFADD", "h", "a")
+        c.execute_command("PFCOUNT", "h")
+        c.execute_command("PFMERGE", "h2", "h")
+        c.execute_command("GEOADD", "g", "1", "1", "a")
+        c.execute_command("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "1", "1", "BYRADIUS", "10", "km")
+        c.execute_command("GEORADIUS", "g", "1", "1", "10", "km", "STORE", "d2")
+        c.execute_command("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "50", "1", "BYRADIUS", "10", "km")
+        c.execute_command("SET", "end", "1")
+        evs = []
+        while True:
+            m = p.get_message(timeout=2)
+            if m is None:
+                break
+            if m["type"] == "pmessage":
+                evs.append((m["channel"], m["data"]))
+                if m["data"] == b"end":
+                    break
+        out.append(evs)
+    assert out[0] == out[1]
+
+
+@pytest.mark.parametrize("name", ["pfadd", "pfcount", "pfmerge", "pfdebug", "pfselftest", "geoadd",
+                                  "geodist", "geohash", "geopos", "georadius", "georadius_ro",
+                                  "georadiusbymember", "georadiusbymember_ro", "geosearch",
+                                  "geosearchstore"])
+def test_command_info(vk, valkey, name):
+    for c in (vk, valkey):
+        c.response_callbacks.clear()
+    a = vk.execute_command("COMMAND", "INFO", name)
+    b = valkey.execute_command("COMMAND", "INFO", name)
+    # name, arity, flags, first, last, step (ACL categories/tips/key specs may carry valkey-only details)
+    ra, rb = a[0][:6], b[0][:6]
+    assert ra[:2] == rb[:2] and ra[3:6] == rb[3:6], (ra, rb)
+    fa, fb = sorted(ra[2]), sorted(rb[2])
+    if name == "pfcount":
+        # Redis 7.2 flags PFCOUNT may_replicate (it writes the cached cardinality and is
+        # propagated then); valkey 9 dropped the flag.
+        assert fa == [b"may_replicate", b"readonly"]
+        return
+    assert fa == fb, (ra, rb)
