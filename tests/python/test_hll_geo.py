@@ -167,9 +167,8 @@ def test_rdb_fixture_hll(tmp_path):
     a, b = _fixture_servers(tmp_path)
     try:
         x, y = a.client(), b.client()
-        for key in ("{hll}:dense", "hll:sparse"):
-            if not y.exists(key):
-                continue
+        for key in ("{hll}:dense", "hll:sparse", "hll:one", "{hll}:merged", "{hll}:other"):
+            assert y.exists(key), key
             assert x.execute_command("PFCOUNT", key) == y.execute_command("PFCOUNT", key)
             assert x.execute_command("GET", key) == y.execute_command("GET", key)
             assert x.execute_command("PFDEBUG", "ENCODING", key) == y.execute_command("PFDEBUG", "ENCODING", key)
@@ -178,6 +177,9 @@ def test_rdb_fixture_hll(tmp_path):
             assert x.execute_command("GET", key) == y.execute_command("GET", key)
         assert x.execute_command("PFCOUNT", "{hll}:dense", "hll:sparse") == \
             y.execute_command("PFCOUNT", "{hll}:dense", "hll:sparse")
+        assert x.execute_command("PFMERGE", "{hll}:m2", "{hll}:dense", "{hll}:other")
+        y.execute_command("PFMERGE", "{hll}:m2", "{hll}:dense", "{hll}:other")
+        assert x.execute_command("GET", "{hll}:m2") == y.execute_command("GET", "{hll}:m2")
     finally:
         a.stop()
         b.stop()
@@ -385,6 +387,7 @@ def test_rdb_fixture_geo(tmp_path):
             c.response_callbacks.clear()
         for key in ("geo:small", "geo:big"):
             members = y.execute_command("ZRANGE", key, 0, -1)
+            assert members, key
             assert x.execute_command("ZRANGE", key, 0, -1, "WITHSCORES") == \
                 y.execute_command("ZRANGE", key, 0, -1, "WITHSCORES")
             for cmd in (("GEOPOS", key, *members[:50]), ("GEOHASH", key, *members[:50]),
