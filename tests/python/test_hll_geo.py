@@ -452,3 +452,21 @@ def test_command_info(vk, valkey, name):
         assert fa == [b"may_replicate", b"readonly"]
         return
     assert fa == fb, (ra, rb)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_hll_random_sequences_same_bytes(same, seed):
+    import random
+    rnd = random.Random(seed)
+    same("CONFIG", "SET", "hll-sparse-max-bytes", str(rnd.choice([60, 300, 1000, 3000])))
+    for step in range(40):
+        key = rnd.choice(["a", "b", "c"])
+        op = rnd.random()
+        if op < 0.7:
+            same("PFADD", key, *[f"{rnd.randrange(100000)}" for _ in range(rnd.randrange(1, 60))])
+        elif op < 0.85:
+            same("PFCOUNT", key)
+        else:
+            same("PFMERGE", key, rnd.choice(["a", "b", "c"]))
+        same("GET", key)
+    same("PFCOUNT", "a", "b", "c")
