@@ -5,6 +5,8 @@
 
 pub mod build;
 pub mod hash;
+pub mod hll;
+pub mod geohash;
 pub mod list;
 pub mod set;
 pub mod stream;
