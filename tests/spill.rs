@@ -90,9 +90,9 @@ fn metadata_commands_need_no_disk_read() {
     let mut argv: Vec<&str> = vec!["RPUSH", "biglist"];
     argv.extend(items.iter().map(|s| s.as_str()));
     assert_eq!(c.cmd(&argv).int(), 2000);
-    c.cmd(&["EXPIRE", "key:0", "1000"]);
     // Push everything cold out.
     write_keys(&mut c, 300, 32 * 1024);
+    assert_eq!(c.cmd(&["EXPIRE", "key:0", "1000"]).int(), 1);
     std::thread::sleep(std::time::Duration::from_millis(300));
     let spilled: Vec<usize> = (0..300).filter(|_| true).collect();
     let loads = info_u64(&mut c, "spill", "spill_loaded_values");
@@ -141,15 +141,21 @@ fn metadata_commands_need_no_disk_read() {
 
 #[test]
 fn restart_with_aof_after_sigkill() {
-    let args = ["--maxmemory", "3mb", "--spill-enabled", "yes", "--spill-min-value-size", "1024", "--appendonly", "yes", "--appendfsync", "always"];
+    let args = ["--maxmemory", "4mb", "--spill-enabled", "yes", "--spill-min-value-size", "1024", "--appendonly", "yes", "--appendfsync", "always"];
     let s = TestServer::start(&args);
     let mut c = s.client();
     write_keys(&mut c, 300, 32 * 1024);
     assert!(info_u64(&mut c, "spill", "spill_disk_keys") > 100);
     // A rewrite reads spilled values from the segments.
     c.cmd(&["BGREWRITEAOF"]);
-    std::thread::sleep(std::time::Duration::from_millis(1500));
-    c.cmd(&["SET", "after-rewrite", "1"]);
+    for _ in 0..100 {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        if info_u64(&mut c, "persistence", "aof_rewrite_in_progress") == 0 && info_u64(&mut c, "persistence", "aof_rewrite_scheduled") == 0 {
+            break;
+        }
+    }
+    assert_eq!(info_field(&mut c, "persistence", "aof_last_bgrewrite_status"), "ok");
+    assert_eq!(c.cmd(&["SET", "after-rewrite", "1"]), V::ok());
     let dir = s.kill9();
     let s = TestServer::start_in(dir, &args);
     let mut c = s.client();
@@ -241,9 +247,16 @@ fn config_set_enables_spill() {
     let s = TestServer::start(&[]);
     let mut c = s.client();
     write_keys(&mut c, 100, 32 * 1024);
-    assert_eq!(c.cmd(&["CONFIG", "SET", "spill-enabled", "yes", "spill-min-value-size", "1024", "maxmemory", "2mb"]), V::ok());
-    c.cmd(&["PING"]);
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    assert!(info_u64(&mut c, "spill", "spill_disk_keys") > 30);
+    assert_eq!(c.cmd(&["CONFIG", "SET", "spill-enabled", "yes", "spill-min-value-size", "1024"]), V::ok());
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "2mb"]), V::ok());
+    // The cron spills in the background.
+    for _ in 0..100 {
+        if info_u64(&mut c, "spill", "spill_disk_keys") > 30 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let disk_keys = info_u64(&mut c, "spill", "spill_disk_keys");
+    assert!(disk_keys > 30, "{}", c.cmd(&["INFO", "spill"]).text());
     check_keys(&mut c, 100, 32 * 1024);
 }
