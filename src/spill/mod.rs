@@ -587,3 +587,60 @@ pub fn info_section(srv: &mut Server, out: &mut String) {
     f(format!("spill_last_error:{}", st.last_error.replace(['\r', '\n'], " ")));
     let _ = write!(String::new(), "");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spill(st: &mut SpillState, v: &Value) -> SpillRef {
+        let raw = vk_storage::rdb::dump_payload(
+            &crate::persist::convert::to_rdb(v),
+            11,
+            &vk_storage::rdb::WriteOptions { compress: false, ..Default::default() },
+        )
+        .unwrap();
+        let (seg, offset, frame_len) = st.append(&raw).unwrap();
+        SpillRef { seg, offset, frame_len, type_name: v.type_name(), encoding: v.encoding_name(), size: v.approx_size() as u64 }
+    }
+
+    #[test]
+    fn roundtrip_live_counts_and_file_lifetime() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut st = SpillState::default();
+        st.ensure_dir(dir.path().join("spill")).unwrap();
+        let a = Value::from_bytes(&vec![b'q'; 5000]);
+        let short_raw = Value::RawStr(b"grown".to_vec());
+        let ra = spill(&mut st, &a);
+        let rb = spill(&mut st, &short_raw);
+        assert_eq!(st.live_frames(), 2);
+        let t = Thresholds::default();
+        assert_eq!(read_value(&ra, &t).unwrap().as_str().unwrap(), &vec![b'q'; 5000][..]);
+        let b = read_value(&rb, &t).unwrap();
+        assert!(matches!(b, Value::RawStr(_)), "raw encoding kept");
+        assert_eq!(b.encoding_name(), "raw");
+        let path = ra.seg.path.clone();
+        drop(ra);
+        assert_eq!(st.live_frames(), 1);
+        drop(rb);
+        assert_eq!(st.live_frames(), 0);
+        // The state still lists the segment: the file stays until it is forgotten.
+        assert!(path.exists());
+        st.segments.clear();
+        st.active = None;
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn corrupt_frame_is_an_error_naming_segment_and_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut st = SpillState::default();
+        st.ensure_dir(dir.path().to_path_buf()).unwrap();
+        let r = spill(&mut st, &Value::from_bytes(&vec![b'z'; 3000]));
+        let mut data = std::fs::read(&r.seg.path).unwrap();
+        let last = data.len() - 3;
+        data[last] ^= 1;
+        std::fs::write(&r.seg.path, &data).unwrap();
+        let e = read_value(&r, &Thresholds::default()).unwrap_err();
+        assert!(e.contains("payload checksum mismatch") && e.contains("seg-000001.vks") && e.contains("at offset 16"), "{e}");
+    }
+}
