@@ -45,7 +45,9 @@ pub fn selected_sections(args: &[String]) -> Vec<&'static str> {
         let a = a.to_ascii_lowercase();
         match a.as_str() {
             "all" | "everything" => {
-                for (n, _) in SECTIONS {
+                // `spill` is VaultKey's own section: only given when asked by name, so
+                // INFO all/everything lists exactly Redis's sections.
+                for (n, _) in SECTIONS.iter().filter(|(n, _)| *n != "spill") {
                     add(n, &mut want);
                 }
             }
