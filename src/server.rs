@@ -542,6 +542,9 @@ pub fn call(
 ) -> (Reply, Option<BlockRequest>) {
     let start = Instant::now();
     let db = client.db;
+    if srv.loading && srv.config.maxmemory > 0 {
+        crate::spill::while_loading(srv);
+    }
     let loaded = crate::spill::prepare_keys(srv, db, spec, argv);
     let mut ctx = Ctx { srv, client, now: now_ms(), fx: cmd::Effects::default(), argv, no_block };
     let reply = match loaded {

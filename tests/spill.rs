@@ -159,6 +159,7 @@ fn restart_with_aof_after_sigkill() {
     let dir = s.kill9();
     let s = TestServer::start_in(dir, &args);
     let mut c = s.client();
+    assert!(info_u64(&mut c, "spill", "spill_disk_keys") > 100);
     check_keys(&mut c, 300, 32 * 1024);
     assert_eq!(c.cmd(&["GET", "after-rewrite"]), V::bulk("1"));
 }
@@ -174,6 +175,8 @@ fn restart_with_rdb() {
     let dir = s.kill9();
     let s = TestServer::start_in(dir, &args);
     let mut c = s.client();
+    // Loading spilled what did not fit.
+    assert!(info_u64(&mut c, "spill", "spill_disk_keys") > 100);
     assert_eq!(c.cmd(&["DBSIZE"]).int(), 300);
     check_keys(&mut c, 300, 32 * 1024);
 }

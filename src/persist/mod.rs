@@ -314,6 +314,7 @@ pub fn load_rdb<R: std::io::Read + Send + 'static>(srv: &mut Server, input: R, t
                     srv.dbs[db].insert(e);
                     stats.keys += 1;
                     srv.rdb.loading_loaded_keys = stats.keys;
+                    crate::spill::while_loading(srv);
                 }
             }
         }

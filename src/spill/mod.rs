@@ -439,6 +439,30 @@ pub fn free_memory(srv: &mut Server, budget: Duration) -> bool {
     }
 }
 
+/// While loading the dataset (RDB or AOF): spill a few values when over `maxmemory`, so a
+/// dataset larger than memory loads without holding it all (nothing is evicted while loading,
+/// as in Redis).
+pub fn while_loading(srv: &mut Server) {
+    if !srv.config.spill_enabled || srv.config.maxmemory == 0 || !over_limit(srv) || disk_full(srv) {
+        return;
+    }
+    let min = srv.config.spill_min_value_size.max(1);
+    for _ in 0..8 {
+        let Some((db, key)) = sample_coldest(srv, |e| !matches!(&*e.value, Value::Spilled(_)) && e.value.approx_size() as u64 >= min, false, false)
+        else {
+            return;
+        };
+        if let Err(e) = spill_one(srv, db, &key) {
+            srv.spill.write_errors += 1;
+            srv.spill.last_error = e;
+            return;
+        }
+        if !over_limit(srv) {
+            return;
+        }
+    }
+}
+
 /// Called before every command: frees memory when over `maxmemory`, and refuses commands that
 /// may grow memory (DENYOOM) when that failed — Redis's `performEvictions` + OOM check.
 pub fn before_command(srv: &mut Server, spec: &CommandSpec) -> Option<Reply> {
