@@ -26,7 +26,9 @@ pub async fn active_expire_loop(shared: Arc<Shared>) {
             let mut srv = shared.srv.lock();
             crate::persist::save_points_cron(&mut srv);
             crate::aof::cron(&mut srv);
-            run_cycle(&mut srv)
+            let lsn = run_cycle(&mut srv);
+            crate::spill::cron(&mut srv);
+            lsn
         };
         let _ = lsn;
     }

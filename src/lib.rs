@@ -24,6 +24,7 @@ pub mod pubsub;
 pub mod resp;
 pub mod server;
 pub mod server_info;
+pub mod spill;
 pub mod types;
 pub mod util;
 

@@ -2,6 +2,10 @@
 
 use std::path::PathBuf;
 
+/// Counts allocated bytes: INFO used_memory and the spill tier's memory target.
+#[global_allocator]
+static ALLOC: vaultkey::spill::alloc::Counting = vaultkey::spill::alloc::Counting;
+
 fn usage() -> ! {
     eprintln!("Usage: vk-server [/path/to/vaultkey.conf] [--directive value ...]");
     eprintln!("       vk-server --version");

@@ -133,6 +133,8 @@ pub struct Server {
     /// Set by a command (WAITAOF) that wants its reply held until this log position is
     /// fsynced; taken by `execute` into [`Outcome::wait_fsync`].
     pub wait_fsync_request: u64,
+    /// The spill tier (cold values on disk), see `crate::spill`.
+    pub spill: crate::spill::SpillState,
 }
 
 /// Where propagated commands go (the AOF writer, later the replication backlog).
@@ -250,6 +252,7 @@ impl Server {
             function_libraries: Vec::new(),
             aof: crate::aof::AofState::default(),
             wait_fsync_request: 0,
+            spill: Default::default(),
         }
     }
 
@@ -529,8 +532,15 @@ pub fn call(
 ) -> (Reply, Option<BlockRequest>) {
     let start = Instant::now();
     let db = client.db;
+    if srv.loading && srv.config.maxmemory > 0 {
+        crate::spill::while_loading(srv);
+    }
+    let loaded = crate::spill::prepare_keys(srv, db, spec, argv);
     let mut ctx = Ctx { srv, client, now: now_ms(), fx: cmd::Effects::default(), argv, no_block };
-    let reply = (spec.handler)(&mut ctx, argv);
+    let reply = match loaded {
+        Some(e) => e,
+        None => (spec.handler)(&mut ctx, argv),
+    };
     let fx = std::mem::take(&mut ctx.fx);
     let srv = ctx.srv;
     let client = ctx.client;
@@ -659,6 +669,12 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
 
     if spec.has(cmd::flags::WRITE) || spec.has(cmd::flags::MAY_REPLICATE) {
         if let Some(e) = srv.write_refusal(spec) {
+            return reject(srv, client, e);
+        }
+    }
+    // maxmemory: spill or evict first; refuse DENYOOM commands when that fails.
+    if srv.config.maxmemory > 0 {
+        if let Some(e) = crate::spill::before_command(srv, spec) {
             return reject(srv, client, e);
         }
     }

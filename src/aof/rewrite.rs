@@ -132,7 +132,7 @@ pub fn write_resp<W: Write>(snap: Snapshot, mut w: W) -> std::io::Result<W> {
         encode_command(&mut buf, &[b"SELECT".as_slice(), i.to_string().as_bytes()]);
         for seg in db.segments {
             for e in seg.iter() {
-                value_cmds(&mut buf, &e.key, &convert::to_rdb(&e.value));
+                value_cmds(&mut buf, &e.key, &convert::try_to_rdb(&e.value).map_err(std::io::Error::other)?);
                 if let Some(at) = e.expire() {
                     encode_command(&mut buf, &[b"PEXPIREAT".as_slice(), &e.key, at.to_string().as_bytes()]);
                 }

@@ -361,6 +361,15 @@ pub fn arg_timeout(b: &[u8], now: i64) -> Result<i64, Reply> {
 }
 
 impl<'a> Ctx<'a> {
+    /// Loads a spilled value back into memory (keys not declared in the command's key specs,
+    /// e.g. SORT BY/GET patterns; declared keys were loaded by `spill::prepare_keys`).
+    fn unspill(&mut self, key: &[u8]) {
+        let db = self.client.db;
+        if self.srv.spill.any && matches!(self.srv.dbs[db].get(key).map(|e| &*e.value), Some(Value::Spilled(_))) {
+            let _ = crate::spill::load_key(self.srv, db, key);
+        }
+    }
+
     pub fn db_index(&self) -> usize {
         self.client.db
     }
@@ -395,6 +404,7 @@ impl<'a> Ctx<'a> {
     /// keyspace hit/miss counters.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&Value> {
         self.expire_if_needed(key);
+        self.unspill(key);
         let db = self.client.db;
         let lru = self.srv.lru_clock();
         let found = self.srv.dbs[db].get(key).is_some();
@@ -422,6 +432,7 @@ impl<'a> Ctx<'a> {
     /// Looks a key up for writing (expires it first; copy-on-write if a snapshot shares it).
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
         self.expire_if_needed(key);
+        self.unspill(key);
         let lru = self.srv.lru_clock();
         let e = self.srv.dbs[self.client.db].get_mut(key)?;
         e.lru = lru;

@@ -1199,11 +1199,19 @@ fn type_code(v: &Value) -> u32 {
         Value::ZSet(_) => 3,
         Value::Hash(_) => 4,
         Value::Stream(_) => 6,
+        Value::Spilled(_) => 0,
     }
 }
 
 /// Mixes a value into `digest` (Redis's `xorObjectDigest`).
 fn object_digest(digest: &mut [u8; 20], v: &Value, has_expire: bool) {
+    if let Value::Spilled(_) = v {
+        // Digest the value as stored on disk (DEBUG DIGEST must not load the dataset).
+        if let Ok(m) = crate::spill::materialize(v) {
+            object_digest(digest, &m, has_expire);
+        }
+        return;
+    }
     mix_digest(digest, &type_code(v).to_be_bytes());
     match v {
         Value::Str(_) | Value::RawStr(_) => mix_digest(digest, v.as_str().unwrap_or_default()),
@@ -1236,6 +1244,7 @@ fn object_digest(digest: &mut [u8; 20], v: &Value, has_expire: bool) {
         Value::Stream(st) => {
             mix_digest(digest, st.to_rdb().length.to_string().as_bytes());
         }
+        Value::Spilled(_) => {}
     }
     if has_expire {
         xor_digest(digest, b"!!expire!!");

@@ -19,6 +19,20 @@ pub fn to_rdb(v: &Value) -> RdbValue {
         Value::Set(s) => RdbValue::Set(s.members().into_iter().map(|m| m.into_vec()).collect()),
         Value::ZSet(z) => RdbValue::SortedSet(z.iter().map(|(m, s)| (m.to_vec(), s)).collect()),
         Value::Stream(s) => RdbValue::Stream(Box::new(s.to_rdb())),
+        // Callers that can fail use `try_to_rdb`; this keeps the value's type at least.
+        Value::Spilled(r) => crate::spill::read_rdb(r).unwrap_or_else(|e| {
+            tracing::error!("{e}");
+            RdbValue::String(Vec::new())
+        }),
+    }
+}
+
+/// [`to_rdb`] that reports an unreadable spilled value (snapshots and AOF rewrites must fail
+/// rather than write a wrong value).
+pub fn try_to_rdb(v: &Value) -> Result<RdbValue, String> {
+    match v {
+        Value::Spilled(r) => crate::spill::read_rdb(r),
+        v => Ok(to_rdb(v)),
     }
 }
 

@@ -110,7 +110,7 @@ pub fn write_rdb<W: Write>(snap: Snapshot, w: W) -> Result<W, WriteError> {
                 if exp.map(|t| t < snap.now_ms).unwrap_or(false) && !snap.aof_base {
                     continue;
                 }
-                out.key(&e.key, exp, &convert::to_rdb(&e.value))?;
+                out.key(&e.key, exp, &convert::try_to_rdb(&e.value).map_err(|m| WriteError::Io(std::io::Error::other(m)))?)?;
             }
             // `seg` drops here: writers no longer copy this segment.
         }
@@ -314,6 +314,7 @@ pub fn load_rdb<R: std::io::Read + Send + 'static>(srv: &mut Server, input: R, t
                     srv.dbs[db].insert(e);
                     stats.keys += 1;
                     srv.rdb.loading_loaded_keys = stats.keys;
+                    crate::spill::while_loading(srv);
                 }
             }
         }

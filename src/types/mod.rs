@@ -34,6 +34,9 @@ pub enum Value {
     Set(Box<Set>),
     ZSet(Box<ZSet>),
     Stream(Box<Stream>),
+    /// A cold value moved to a spill segment (`crate::spill`): only its location, type and
+    /// encoding stay in memory. Commands see it loaded back (`spill::prepare_keys`).
+    Spilled(std::sync::Arc<crate::spill::SpillRef>),
 }
 
 impl Value {
@@ -64,6 +67,7 @@ impl Value {
             Value::Set(_) => "set",
             Value::ZSet(_) => "zset",
             Value::Stream(_) => "stream",
+            Value::Spilled(r) => r.type_name,
         }
     }
 
@@ -85,6 +89,7 @@ impl Value {
             Value::Set(s) => s.encoding_name(),
             Value::ZSet(z) => z.encoding_name(),
             Value::Stream(_) => "stream",
+            Value::Spilled(r) => r.encoding,
         }
     }
 
@@ -98,6 +103,7 @@ impl Value {
             Value::Set(s) => s.approx_size(),
             Value::ZSet(z) => z.approx_size(),
             Value::Stream(s) => s.approx_size(),
+            Value::Spilled(_) => std::mem::size_of::<crate::spill::SpillRef>(),
         }
     }
 }

@@ -4,7 +4,9 @@
 //! - [`rdb`]: the RDB codec (reader, writer, DUMP payloads).
 //! - [`aof`]: the append-only file: manifest, command framing, the log-writer thread.
 //! - [`io`]: the file layer every log write and fsync goes through (with a fault-injecting double).
+//! - [`spill`]: spill segment files (cold values moved out of memory).
 
 pub mod aof;
 pub mod io;
 pub mod rdb;
+pub mod spill;
