@@ -1,0 +1,294 @@
+//! The libraries Redis scripts expect: the `redis` table (minus call/pcall/setresp, installed per
+//! run), `bit`, `cjson`, and globals protection.
+
+use mlua::{Lua, MultiValue, Table, Value};
+
+fn num(v: &Value) -> mlua::Result<f64> {
+    match v {
+        Value::Integer(i) => Ok(*i as f64),
+        Value::Number(n) => Ok(*n),
+        Value::String(s) => s.to_str().ok().and_then(|s| s.trim().parse::<f64>().ok()).ok_or_else(|| mlua::Error::RuntimeError("bad argument (number expected)".into())),
+        _ => Err(mlua::Error::RuntimeError("bad argument (number expected, got no value)".into())),
+    }
+}
+
+/// LuaBitOp's normalisation of a number to a signed 32-bit integer.
+fn tobit(n: f64) -> i32 {
+    let b = n + 6755399441055744.0; // 2^52 + 2^51
+    b.to_bits() as u32 as i32
+}
+
+fn install_bit(lua: &Lua) -> mlua::Result<Table> {
+    let bit = lua.create_table()?;
+    bit.raw_set("tobit", lua.create_function(|_, v: Value| Ok(tobit(num(&v)?) as f64))?)?;
+    bit.raw_set("bnot", lua.create_function(|_, v: Value| Ok(!tobit(num(&v)?) as f64))?)?;
+    let fold = |lua: &Lua, op: fn(i32, i32) -> i32| {
+        lua.create_function(move |_, args: MultiValue| {
+            let mut it = args.into_iter();
+            let first = it.next().unwrap_or(Value::Nil);
+            let mut acc = tobit(num(&first)?);
+            for v in it {
+                acc = op(acc, tobit(num(&v)?));
+            }
+            Ok(acc as f64)
+        })
+    };
+    bit.raw_set("band", fold(lua, |a, b| a & b)?)?;
+    bit.raw_set("bor", fold(lua, |a, b| a | b)?)?;
+    bit.raw_set("bxor", fold(lua, |a, b| a ^ b)?)?;
+    let shift = |lua: &Lua, op: fn(i32, u32) -> i32| {
+        lua.create_function(move |_, (a, n): (Value, Value)| Ok(op(tobit(num(&a)?), (tobit(num(&n)?) & 31) as u32) as f64))
+    };
+    bit.raw_set("lshift", shift(lua, |a, n| ((a as u32) << n) as i32)?)?;
+    bit.raw_set("rshift", shift(lua, |a, n| ((a as u32) >> n) as i32)?)?;
+    bit.raw_set("arshift", shift(lua, |a, n| a >> n)?)?;
+    bit.raw_set("rol", shift(lua, |a, n| (a as u32).rotate_left(n) as i32)?)?;
+    bit.raw_set("ror", shift(lua, |a, n| (a as u32).rotate_right(n) as i32)?)?;
+    bit.raw_set("bswap", lua.create_function(|_, v: Value| Ok((tobit(num(&v)?) as u32).swap_bytes() as i32 as f64))?)?;
+    bit.raw_set(
+        "tohex",
+        lua.create_function(|_, (v, n): (Value, Option<Value>)| {
+            let x = tobit(num(&v)?) as u32;
+            let mut n = match n { Some(n) => tobit(num(&n)?), None => 8 };
+            let upper = n < 0;
+            if upper {
+                n = -n;
+            }
+            let n = n.clamp(1, 8) as usize;
+            let s = if upper { format!("{:08X}", x) } else { format!("{:08x}", x) };
+            Ok(s[8 - n..].to_string())
+        })?,
+    )?;
+    Ok(bit)
+}
+
+fn json_encode(v: &Value, out: &mut String, depth: usize) -> mlua::Result<()> {
+    if depth > 1000 {
+        return Err(mlua::Error::RuntimeError("Cannot serialise, excessive nesting (1001)".into()));
+    }
+    match v {
+        Value::Nil => out.push_str("null"),
+        Value::LightUserData(_) => out.push_str("null"),
+        Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Integer(i) => out.push_str(&i.to_string()),
+        Value::Number(n) => out.push_str(&super::fmt_lua_number(*n)),
+        Value::String(s) => {
+            out.push('"');
+            for &c in s.as_bytes().iter() {
+                match c {
+                    b'"' => out.push_str("\\\""),
+                    b'\\' => out.push_str("\\\\"),
+                    b'/' => out.push_str("\\/"),
+                    b'\n' => out.push_str("\\n"),
+                    b'\r' => out.push_str("\\r"),
+                    b'\t' => out.push_str("\\t"),
+                    8 => out.push_str("\\b"),
+                    12 => out.push_str("\\f"),
+                    c if c < 0x20 || c == 0x7f => out.push_str(&format!("\\u{:04x}", c)),
+                    c => {
+                        // Bytes are passed through (cjson does not validate UTF-8).
+                        unsafe { out.as_mut_vec().push(c) }
+                    }
+                }
+            }
+            out.push('"');
+        }
+        Value::Table(t) => {
+            let mut max = 0usize;
+            let mut count = 0usize;
+            let mut is_array = true;
+            for pair in t.clone().pairs::<Value, Value>() {
+                let (k, _) = pair?;
+                count += 1;
+                match k {
+                    Value::Integer(i) if i >= 1 => max = max.max(i as usize),
+                    Value::Number(n) if n >= 1.0 && n.fract() == 0.0 => max = max.max(n as usize),
+                    _ => is_array = false,
+                }
+            }
+            if is_array && count > 0 && max <= count * 2 + 10 {
+                out.push('[');
+                for i in 1..=max {
+                    if i > 1 {
+                        out.push(',');
+                    }
+                    json_encode(&t.raw_get::<Value>(i)?, out, depth + 1)?;
+                }
+                out.push(']');
+            } else {
+                out.push('{');
+                let mut first = true;
+                for pair in t.clone().pairs::<Value, Value>() {
+                    let (k, val) = pair?;
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    let key = match &k {
+                        Value::String(_) => k.clone(),
+                        _ => return Err(mlua::Error::RuntimeError("Cannot serialise table: table key must be a number or string".into())),
+                    };
+                    json_encode(&key, out, depth + 1)?;
+                    out.push(':');
+                    json_encode(&val, out, depth + 1)?;
+                }
+                out.push('}');
+            }
+        }
+        _ => return Err(mlua::Error::RuntimeError(format!("Cannot serialise {}: type not supported", v.type_name()))),
+    }
+    Ok(())
+}
+
+fn json_to_lua(lua: &Lua, v: &serde_json::Value, null: &Value) -> mlua::Result<Value> {
+    Ok(match v {
+        serde_json::Value::Null => null.clone(),
+        serde_json::Value::Bool(b) => Value::Boolean(*b),
+        serde_json::Value::Number(n) => Value::Number(n.as_f64().unwrap_or(0.0)),
+        serde_json::Value::String(s) => Value::String(lua.create_string(s)?),
+        serde_json::Value::Array(a) => {
+            let t = lua.create_table()?;
+            for (i, x) in a.iter().enumerate() {
+                t.raw_set(i + 1, json_to_lua(lua, x, null)?)?;
+            }
+            Value::Table(t)
+        }
+        serde_json::Value::Object(o) => {
+            let t = lua.create_table()?;
+            for (k, x) in o {
+                t.raw_set(k.as_str(), json_to_lua(lua, x, null)?)?;
+            }
+            Value::Table(t)
+        }
+    })
+}
+
+fn install_cjson(lua: &Lua) -> mlua::Result<Table> {
+    let cjson = lua.create_table()?;
+    let null = Value::LightUserData(mlua::LightUserData(std::ptr::null_mut()));
+    cjson.raw_set("null", null.clone())?;
+    cjson.raw_set(
+        "encode",
+        lua.create_function(|lua, v: Value| {
+            let mut out = String::new();
+            encode_top(lua, &v, &mut out)?;
+            lua.create_string(out.as_bytes())
+        })?,
+    )?;
+    cjson.raw_set(
+        "decode",
+        lua.create_function(move |lua, s: mlua::String| {
+            let parsed: serde_json::Value = serde_json::from_slice(&s.as_bytes()).map_err(|e| mlua::Error::RuntimeError(format!("Expected value but found invalid token at character {}", e.column())))?;
+            json_to_lua(lua, &parsed, &null)
+        })?,
+    )?;
+    Ok(cjson)
+}
+
+fn encode_top(lua: &Lua, v: &Value, out: &mut String) -> mlua::Result<()> {
+    // Convert numeric table keys to strings up front by re-keying (needs the Lua state).
+    let v = rekey(lua, v, 0)?;
+    json_encode(&v, out, 0)
+}
+
+fn rekey(lua: &Lua, v: &Value, depth: usize) -> mlua::Result<Value> {
+    if depth > 1000 {
+        return Err(mlua::Error::RuntimeError("Cannot serialise, excessive nesting (1001)".into()));
+    }
+    let Value::Table(t) = v else { return Ok(v.clone()) };
+    let mut is_array = true;
+    let mut count = 0usize;
+    let mut max = 0usize;
+    for pair in t.clone().pairs::<Value, Value>() {
+        let (k, _) = pair?;
+        count += 1;
+        match k {
+            Value::Integer(i) if i >= 1 => max = max.max(i as usize),
+            Value::Number(n) if n >= 1.0 && n.fract() == 0.0 => max = max.max(n as usize),
+            _ => is_array = false,
+        }
+    }
+    let nt = lua.create_table()?;
+    let array = is_array && count > 0 && max <= count * 2 + 10;
+    for pair in t.clone().pairs::<Value, Value>() {
+        let (k, val) = pair?;
+        let key = if array {
+            k
+        } else {
+            match k {
+                Value::Integer(i) => Value::String(lua.create_string(i.to_string())?),
+                Value::Number(n) => Value::String(lua.create_string(super::fmt_lua_number(n))?),
+                other => other,
+            }
+        };
+        nt.raw_set(key, rekey(lua, &val, depth + 1)?)?;
+    }
+    Ok(Value::Table(nt))
+}
+
+pub fn install(lua: &Lua) -> mlua::Result<()> {
+    let g = lua.globals();
+    g.raw_set("bit", install_bit(lua)?)?;
+    g.raw_set("cjson", install_cjson(lua)?)?;
+    let redis = lua.create_table()?;
+    redis.raw_set("sha1hex", lua.create_function(|_, s: mlua::String| Ok(super::sha1hex(&s.as_bytes())))?)?;
+    redis.raw_set(
+        "error_reply",
+        lua.create_function(|lua, s: mlua::String| {
+            let t = lua.create_table()?;
+            let mut msg = s.to_string_lossy().to_string();
+            if !msg.starts_with('-') {
+                msg = msg.to_string();
+            } else {
+                msg = msg[1..].to_string();
+            }
+            t.raw_set("err", msg)?;
+            Ok(t)
+        })?,
+    )?;
+    redis.raw_set(
+        "status_reply",
+        lua.create_function(|lua, s: mlua::String| {
+            let t = lua.create_table()?;
+            t.raw_set("ok", s)?;
+            Ok(t)
+        })?,
+    )?;
+    redis.raw_set(
+        "log",
+        lua.create_function(|_, args: MultiValue| {
+            let v: Vec<Value> = args.into_iter().collect();
+            if v.len() < 2 {
+                return Err(mlua::Error::RuntimeError("redis.log() requires two arguments or more.".into()));
+            }
+            let msg: Vec<String> = v[1..].iter().map(|x| match x {
+                Value::String(s) => s.to_string_lossy().to_string(),
+                Value::Number(n) => super::fmt_lua_number(*n),
+                Value::Integer(i) => i.to_string(),
+                _ => String::new(),
+            }).collect();
+            tracing::info!("{}", msg.join(" "));
+            Ok(())
+        })?,
+    )?;
+    redis.raw_set("set_repl", lua.create_function(|_, _v: MultiValue| Ok(()))?)?;
+    redis.raw_set("replicate_commands", lua.create_function(|_, _v: MultiValue| Ok(true))?)?;
+    for (k, v) in [("LOG_DEBUG", 0), ("LOG_VERBOSE", 1), ("LOG_NOTICE", 2), ("LOG_WARNING", 3), ("REPL_NONE", 0), ("REPL_AOF", 1), ("REPL_SLAVE", 2), ("REPL_REPLICA", 2), ("REPL_ALL", 3)] {
+        redis.raw_set(k, v)?;
+    }
+    redis.raw_set("REDIS_VERSION", "7.2.4")?;
+    redis.raw_set("REDIS_VERSION_NUM", 0x070204)?;
+    g.raw_set("redis", redis)?;
+    // Globals protection: reading an undefined global or creating one is an error.
+    lua.load(
+        r#"
+        setmetatable(_G, {
+          __index = function(t, k) error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end,
+          __newindex = function(t, k, v) error("Attempt to modify a readonly table", 2) end,
+        })
+        "#,
+    )
+    .set_name("=protect")
+    .exec()?;
+    Ok(())
+}
