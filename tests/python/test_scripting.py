@@ -228,3 +228,61 @@ def test_rate_limiter(same):
     for _ in range(5):
         same("EVALSHA", sha, "1", "rl", "3", "60")
     same("GET", "rl")
+
+
+def _norm_functions(libs):
+    def pairs(x):
+        if isinstance(x, dict):
+            return {k.decode() if isinstance(k, bytes) else k: v for k, v in x.items()}
+        return {x[i].decode(): x[i + 1] for i in range(0, len(x), 2)}
+
+    def text(b):
+        return b.decode() if isinstance(b, bytes) else b
+
+    out = []
+    for lib in libs:
+        lib = pairs(lib)
+        funcs = []
+        for f in lib["functions"]:
+            f = pairs(f)
+            d = f.get("description")
+            funcs.append({"name": text(f["name"]), "description": None if d is None else text(d),
+                          "flags": sorted(text(x) for x in f["flags"])})
+        funcs.sort(key=lambda x: x["name"])
+        out.append({"library_name": text(lib["library_name"]), "engine": text(lib["engine"]),
+                    "functions": funcs, "library_code": text(lib.get("library_code", b""))})
+    out.sort(key=lambda x: x["library_name"])
+    return out
+
+
+def _fixture_cases():
+    import glob
+    import os
+    from conftest import FIXTURES
+    cases = []
+    for exp in sorted(glob.glob(os.path.join(FIXTURES, "*", "rdb", "expected.jsonl"))):
+        with open(exp) as f:
+            last = json.loads(f.read().strip().splitlines()[-1])
+        if last.get("functions"):
+            cases.append((os.path.dirname(exp), last["functions"]))
+    return cases
+
+
+import json  # noqa: E402
+
+
+@pytest.mark.parametrize("case", _fixture_cases(), ids=lambda c: c[0].split("/")[-2])
+def test_fixture_function_library_loads(case, tmp_path):
+    import os
+    import shutil
+    from conftest import start_vk
+    d, functions = case
+    shutil.copy(os.path.join(d, "dump.rdb"), tmp_path / "dump.rdb")
+    s = start_vk(["--save", ""], dir=str(tmp_path))
+    try:
+        c = s.client(protocol=2)
+        assert _norm_functions(c.execute_command("FUNCTION", "LIST", "WITHCODE")) == functions
+        c.execute_command("FCALL", "vk_set", "2", "fk", "fcount", "fval")
+        assert c.execute_command("FCALL_RO", "vk_get", "1", "fk") == b"fval"
+    finally:
+        s.stop()
