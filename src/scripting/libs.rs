@@ -282,9 +282,15 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     // Globals protection: reading an undefined global or creating one is an error.
     lua.load(
         r#"
-        setmetatable(_G, {
+        local sm, G = setmetatable, _G
+        rawset(_G, 'setmetatable', function(t, m)
+          if rawequal(t, G) then error("\1Attempt to modify a readonly table", 2) end
+          return sm(t, m)
+        end)
+        sm(_G, {
           __index = function(t, k) error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end,
           __newindex = function(t, k, v) error("Attempt to modify a readonly table", 2) end,
+          __metatable = false,
         })
         "#,
     )

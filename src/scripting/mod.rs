@@ -112,7 +112,9 @@ pub struct Library {
 
 pub struct Engine {
     pub lua: Lua,
-    pub scripts: hashbrown::HashMap<String, (Function, Vec<String>)>,
+    /// Cached scripts: sha → flags. The compiled functions live in a Lua registry table (one
+    /// reference slot for all of them: mlua has about 8000).
+    pub scripts: hashbrown::HashMap<String, Vec<String>>,
     pub script_bodies: hashbrown::HashMap<String, Bytes>,
     pub functions: hashbrown::HashMap<String, FunctionDef>,
     pub libraries: Vec<Library>,
@@ -155,6 +157,9 @@ impl Engine {
 
     pub fn flush_scripts(&mut self) {
         self.scripts.clear();
+        if let Ok(t) = self.lua.create_table() {
+            let _ = self.lua.set_named_registry_value("vk_scripts", t);
+        }
         self.script_bodies.clear();
         self.lua.gc_collect().ok();
     }
@@ -172,7 +177,16 @@ impl Engine {
             .set_name("@user_script")
             .into_function()
             .map_err(|e| format!("ERR Error compiling script (new function): {}", lua_err_text(&e)))?;
-        self.scripts.insert(sha.clone(), (f, flags));
+        let t: Table = match self.lua.named_registry_value::<Value>("vk_scripts") {
+            Ok(Value::Table(t)) => t,
+            _ => {
+                let t = self.lua.create_table().map_err(|e| format!("ERR {e}"))?;
+                let _ = self.lua.set_named_registry_value("vk_scripts", t.clone());
+                t
+            }
+        };
+        t.raw_set(sha.as_str(), f).map_err(|e| format!("ERR {e}"))?;
+        self.scripts.insert(sha.clone(), flags);
         self.script_bodies.insert(sha.clone(), body.clone());
         Ok(sha)
     }
@@ -410,9 +424,9 @@ pub enum Target {
 pub fn run(srv: &mut Server, caller: &mut Client, target: Target, keys: Vec<Bytes>, args: Vec<Bytes>, read_only: bool) -> Reply {
     let mut eng = ENGINE.lock();
     let (func, flags, is_fn, sha) = match &target {
-        Target::Script { sha } => match eng.scripts.get(sha) {
-            Some((f, fl)) => (f.clone(), fl.clone(), false, sha.clone()),
-            None => return Reply::Error("NOSCRIPT No matching script. Please use EVAL.".into()),
+        Target::Script { sha } => match (eng.scripts.get(sha), eng.lua.named_registry_value::<Table>("vk_scripts").and_then(|t| t.raw_get::<Function>(sha.as_str()))) {
+            (Some(fl), Ok(f)) => (f, fl.clone(), false, sha.clone()),
+            _ => return Reply::Error("NOSCRIPT No matching script. Please use EVAL.".into()),
         },
         Target::Function { name } => {
             let libs = srv.function_libraries.clone();
@@ -446,7 +460,7 @@ pub fn run(srv: &mut Server, caller: &mut Client, target: Target, keys: Vec<Byte
         }
         Ok(VmState::Continue)
     });
-    let result = lua.scope(|scope| {
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| lua.scope(|scope| {
         let st = &state;
         let call = scope.create_function_mut(move |lua, args: MultiValue| redis_call(lua, st, args, true))?;
         let pcall = scope.create_function_mut(move |lua, args: MultiValue| redis_call(lua, st, args, false))?;
@@ -485,7 +499,8 @@ pub fn run(srv: &mut Server, caller: &mut Client, target: Target, keys: Vec<Byte
         redis.raw_set("pcall", Value::Nil)?;
         redis.raw_set("setresp", Value::Nil)?;
         Ok(out)
-    });
+    })))
+    .unwrap_or_else(|_| Err(mlua::Error::RuntimeError("ERR script aborted by an internal error".into())));
     lua.remove_hook();
     STATE.running_since.store(0, Ordering::SeqCst);
     STATE.kill_requested.store(false, Ordering::SeqCst);
@@ -502,10 +517,17 @@ fn error_reply(e: &mlua::Error, _sha: &str, is_fn: bool, call_line: Option<i32>)
     if text.starts_with("ERR Script killed by user") {
         return Reply::Error("ERR Script killed by user with SCRIPT KILL...".into());
     }
-    let text = text.lines().next().unwrap_or("").trim_end().to_string();
+    let mut text = text.lines().next().unwrap_or("").trim_end().to_string();
     let chunk = if is_fn { "user_function" } else { "user_script" };
+    // Errors raised "from C" in Redis (no position in the message) are marked with \x01 by our
+    // Lua helpers, which add the position only for the trailer's line number.
+    let mut marked_line = None;
+    if let Some(i) = text.find('\u{1}') {
+        marked_line = text[..i].strip_prefix(chunk).and_then(|r| r.split(':').nth(1)).and_then(|l| l.parse::<i32>().ok());
+        text = text[i + 1..].to_string();
+    }
     let from_call = find_table_err(e);
-    let line = if from_call { call_line } else { None }.or_else(|| {
+    let line = if from_call { call_line } else { marked_line }.or_else(|| {
         let rest = text.strip_prefix(chunk)?.strip_prefix(':')?;
         rest.split(':').next()?.parse().ok()
     });
@@ -572,9 +594,6 @@ pub fn fmt_lua_number(n: f64) -> String {
     }
 }
 
-fn raise(_lua: &Lua, msg: String) -> mlua::Result<MultiValue> {
-    Err(mlua::Error::external(TableError(msg)))
-}
 
 #[derive(Debug)]
 struct TableError(String);
@@ -587,25 +606,30 @@ impl std::error::Error for TableError {}
 
 fn redis_call(lua: &Lua, st: &RefCell<RunState>, args: MultiValue, raise_errors: bool) -> mlua::Result<MultiValue> {
     let vals: Vec<Value> = args.into_iter().collect();
+    let n = vals.len();
     let fail = |lua: &Lua, msg: String| -> mlua::Result<MultiValue> {
         if raise_errors {
-            let line = lua.inspect_stack(1).map(|d| d.curr_line());
+            let line = (0..6).find_map(|lvl| {
+                let d = lua.inspect_stack(lvl)?;
+                let user = d.source().short_src.as_deref().is_some_and(|s| s.starts_with("user_"));
+                (user && d.curr_line() > 0).then(|| d.curr_line())
+            });
             if let Ok(mut s) = st.try_borrow_mut() {
-                s.err_line = line;
+                s.err_line = line.or(Some(1));
             }
-            raise(lua, msg)
+            Err(mlua::Error::external(TableError(msg)))
         } else {
             let t = lua.create_table()?;
             t.raw_set("err", msg)?;
             Ok(MultiValue::from_iter([Value::Table(t)]))
         }
     };
-    if vals.is_empty() {
+    if n == 0 {
         return fail(lua, "ERR Please specify at least one argument for this redis lib call".into());
     }
-    let mut argv = Vec::with_capacity(vals.len());
-    for v in &vals {
-        match arg_bytes(v) {
+    let mut argv = Vec::with_capacity(n.min(1 << 16));
+    for i in 1..=n {
+        match arg_bytes(&vals[i - 1]) {
             Some(b) => argv.push(b),
             None => return fail(lua, "ERR Lua redis lib command arguments must be strings or integers".into()),
         }

@@ -286,3 +286,15 @@ def test_fixture_function_library_loads(case, tmp_path):
         assert c.execute_command("FCALL_RO", "vk_get", "1", "fk") == b"fval"
     finally:
         s.stop()
+
+
+def test_error_lines_and_limits(same, vk):
+    same("SET", "a", "b")
+    same("EVAL", "\nlocal x = 1\nreturn redis.call('INCR','a')", "0")
+    same("EVAL", "\n\nerror('deep')", "0")
+    same("EVAL", "local t = {} for i=1,7990 do t[i]='x'..i end return redis.call('DEL', unpack(t))", "0")
+    same("EVAL", "local function f() return f() + 1 end return f()", "0")
+    same("EVAL", "setmetatable(_G, nil)", "0")
+    same("EVAL", "return pcall(redis.call, 'INCR', 'a')", "0")
+    same("EVAL", "return redis.call('GET', 1.5)", "0")
+    assert vk.ping()
