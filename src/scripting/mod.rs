@@ -139,6 +139,9 @@ fn new_lua() -> Lua {
         let _ = g.raw_set(name, Value::Nil);
     }
     let _ = g.raw_set("package", Value::Nil);
+    // Effects replication makes randomness safe: seed it (as Redis 7 no longer resets it).
+    let seed = (crate::util::now_us() as u64 ^ std::process::id() as u64) % 2_147_483_647;
+    let _ = lua.load(format!("math.randomseed({seed})")).exec();
     libs::install(&lua).expect("script libraries");
     lua
 }
