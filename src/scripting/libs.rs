@@ -230,6 +230,7 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     let g = lua.globals();
     g.raw_set("bit", install_bit(lua)?)?;
     g.raw_set("cjson", install_cjson(lua)?)?;
+    g.raw_set("cmsgpack", msgpack::install(lua)?)?;
     let redis = lua.create_table()?;
     redis.raw_set("sha1hex", lua.create_function(|_, s: mlua::String| Ok(super::sha1hex(&s.as_bytes())))?)?;
     redis.raw_set(
@@ -297,4 +298,252 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     .set_name("=protect")
     .exec()?;
     Ok(())
+}
+
+/// cmsgpack.pack / cmsgpack.unpack (lua-cmsgpack's encoding choices: integral numbers as the
+/// smallest integer type, others as float64; tables with keys 1..n as arrays, else maps).
+pub mod msgpack {
+    use mlua::{Lua, MultiValue, Table, Value};
+
+    fn pack_value(v: &Value, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
+        if depth > 16 {
+            out.push(0xc0);
+            return Ok(());
+        }
+        match v {
+            Value::Nil => out.push(0xc0),
+            Value::Boolean(b) => out.push(if *b { 0xc3 } else { 0xc2 }),
+            Value::Integer(i) => pack_num(*i as f64, out),
+            Value::Number(n) => pack_num(*n, out),
+            Value::String(s) => {
+                let b = s.as_bytes();
+                let n = b.len();
+                if n < 32 {
+                    out.push(0xa0 | n as u8);
+                } else if n < 256 {
+                    out.extend_from_slice(&[0xd9, n as u8]);
+                } else if n < 65536 {
+                    out.push(0xda);
+                    out.extend_from_slice(&(n as u16).to_be_bytes());
+                } else {
+                    out.push(0xdb);
+                    out.extend_from_slice(&(n as u32).to_be_bytes());
+                }
+                out.extend_from_slice(&b);
+            }
+            Value::Table(t) => pack_table(t, out, depth)?,
+            _ => out.push(0xc0),
+        }
+        Ok(())
+    }
+
+    fn pack_num(n: f64, out: &mut Vec<u8>) {
+        if n.fract() == 0.0 && n.is_finite() && n.abs() < 9.2e18 {
+            let i = n as i64;
+            if (0..128).contains(&i) {
+                out.push(i as u8);
+            } else if (-32..0).contains(&i) {
+                out.push(i as i8 as u8);
+            } else if i >= 0 {
+                if i < 256 {
+                    out.extend_from_slice(&[0xcc, i as u8]);
+                } else if i < 65536 {
+                    out.push(0xcd);
+                    out.extend_from_slice(&(i as u16).to_be_bytes());
+                } else if i < (1 << 32) {
+                    out.push(0xce);
+                    out.extend_from_slice(&(i as u32).to_be_bytes());
+                } else {
+                    out.push(0xcf);
+                    out.extend_from_slice(&(i as u64).to_be_bytes());
+                }
+            } else if i >= -128 {
+                out.extend_from_slice(&[0xd0, i as i8 as u8]);
+            } else if i >= -32768 {
+                out.push(0xd1);
+                out.extend_from_slice(&(i as i16).to_be_bytes());
+            } else if i >= -(1 << 31) {
+                out.push(0xd2);
+                out.extend_from_slice(&(i as i32).to_be_bytes());
+            } else {
+                out.push(0xd3);
+                out.extend_from_slice(&i.to_be_bytes());
+            }
+        } else if (n as f32) as f64 == n {
+            out.push(0xca);
+            out.extend_from_slice(&(n as f32).to_be_bytes());
+        } else {
+            out.push(0xcb);
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+    }
+
+    fn pack_table(t: &Table, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
+        let mut count = 0usize;
+        let mut max = 0usize;
+        let mut array = true;
+        for pair in t.clone().pairs::<Value, Value>() {
+            let (k, _) = pair?;
+            count += 1;
+            match k {
+                Value::Integer(i) if i >= 1 => max = max.max(i as usize),
+                Value::Number(n) if n >= 1.0 && n.fract() == 0.0 => max = max.max(n as usize),
+                _ => array = false,
+            }
+        }
+        if array && max == count {
+            header(out, count, 0x90, 0xdc);
+            for i in 1..=count {
+                pack_value(&t.raw_get::<Value>(i)?, out, depth + 1)?;
+            }
+        } else {
+            header(out, count, 0x80, 0xde);
+            for pair in t.clone().pairs::<Value, Value>() {
+                let (k, v) = pair?;
+                pack_value(&k, out, depth + 1)?;
+                pack_value(&v, out, depth + 1)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn header(out: &mut Vec<u8>, n: usize, fix: u8, code16: u8) {
+        if n < 16 {
+            out.push(fix | n as u8);
+        } else if n < 65536 {
+            out.push(code16);
+            out.extend_from_slice(&(n as u16).to_be_bytes());
+        } else {
+            out.push(code16 + 1);
+            out.extend_from_slice(&(n as u32).to_be_bytes());
+        }
+    }
+
+    struct Rd<'a> {
+        b: &'a [u8],
+        p: usize,
+    }
+    impl Rd<'_> {
+        fn take(&mut self, n: usize) -> mlua::Result<&[u8]> {
+            if self.b.len() - self.p < n {
+                return Err(mlua::Error::RuntimeError("Missing bytes in input.".into()));
+            }
+            let s = &self.b[self.p..self.p + n];
+            self.p += n;
+            Ok(s)
+        }
+        fn uint(&mut self, n: usize) -> mlua::Result<u64> {
+            Ok(self.take(n)?.iter().fold(0u64, |a, &x| (a << 8) | x as u64))
+        }
+    }
+
+    fn unpack_value(lua: &Lua, r: &mut Rd, depth: usize) -> mlua::Result<Value> {
+        if depth > 200 {
+            return Err(mlua::Error::RuntimeError("Bad data format in input.".into()));
+        }
+        let c = r.take(1)?[0];
+        let num = |f: f64| Ok(Value::Number(f));
+        match c {
+            0x00..=0x7f => num(c as f64),
+            0xe0..=0xff => num(c as i8 as f64),
+            0xa0..=0xbf => Ok(Value::String(lua.create_string(r.take((c & 0x1f) as usize)?)?)),
+            0x90..=0x9f => array(lua, r, (c & 0x0f) as usize, depth),
+            0x80..=0x8f => map(lua, r, (c & 0x0f) as usize, depth),
+            0xc0 => Ok(Value::Nil),
+            0xc2 => Ok(Value::Boolean(false)),
+            0xc3 => Ok(Value::Boolean(true)),
+            0xca => num(f32::from_bits(r.uint(4)? as u32) as f64),
+            0xcb => num(f64::from_bits(r.uint(8)?)),
+            0xcc => num(r.uint(1)? as f64),
+            0xcd => num(r.uint(2)? as f64),
+            0xce => num(r.uint(4)? as f64),
+            0xcf => num(r.uint(8)? as f64),
+            0xd0 => num(r.uint(1)? as u8 as i8 as f64),
+            0xd1 => num(r.uint(2)? as u16 as i16 as f64),
+            0xd2 => num(r.uint(4)? as u32 as i32 as f64),
+            0xd3 => num(r.uint(8)? as i64 as f64),
+            0xd9 | 0xc4 => {
+                let n = r.uint(1)? as usize;
+                Ok(Value::String(lua.create_string(r.take(n)?)?))
+            }
+            0xda | 0xc5 => {
+                let n = r.uint(2)? as usize;
+                Ok(Value::String(lua.create_string(r.take(n)?)?))
+            }
+            0xdb | 0xc6 => {
+                let n = r.uint(4)? as usize;
+                Ok(Value::String(lua.create_string(r.take(n)?)?))
+            }
+            0xdc => {
+                let n = r.uint(2)? as usize;
+                array(lua, r, n, depth)
+            }
+            0xdd => {
+                let n = r.uint(4)? as usize;
+                array(lua, r, n, depth)
+            }
+            0xde => {
+                let n = r.uint(2)? as usize;
+                map(lua, r, n, depth)
+            }
+            0xdf => {
+                let n = r.uint(4)? as usize;
+                map(lua, r, n, depth)
+            }
+            _ => Err(mlua::Error::RuntimeError("Bad data format in input.".into())),
+        }
+    }
+
+    fn array(lua: &Lua, r: &mut Rd, n: usize, depth: usize) -> mlua::Result<Value> {
+        let t = lua.create_table()?;
+        for i in 1..=n {
+            t.raw_set(i, unpack_value(lua, r, depth + 1)?)?;
+        }
+        Ok(Value::Table(t))
+    }
+
+    fn map(lua: &Lua, r: &mut Rd, n: usize, depth: usize) -> mlua::Result<Value> {
+        let t = lua.create_table()?;
+        for _ in 0..n {
+            let k = unpack_value(lua, r, depth + 1)?;
+            let v = unpack_value(lua, r, depth + 1)?;
+            if !matches!(k, Value::Nil) {
+                t.raw_set(k, v)?;
+            }
+        }
+        Ok(Value::Table(t))
+    }
+
+    pub fn install(lua: &Lua) -> mlua::Result<Table> {
+        let m = lua.create_table()?;
+        m.raw_set(
+            "pack",
+            lua.create_function(|lua, args: MultiValue| {
+                if args.is_empty() {
+                    return Err(mlua::Error::RuntimeError("MessagePack pack needs input.".into()));
+                }
+                let mut out = Vec::new();
+                for v in args.iter() {
+                    pack_value(v, &mut out, 0)?;
+                }
+                lua.create_string(&out)
+            })?,
+        )?;
+        m.raw_set(
+            "unpack",
+            lua.create_function(|lua, s: mlua::String| {
+                let b = s.as_bytes();
+                let mut r = Rd { b: &b, p: 0 };
+                let mut vals = Vec::new();
+                while r.p < r.b.len() {
+                    if vals.len() > 7000 {
+                        return Err(mlua::Error::RuntimeError("too many results to unpack".into()));
+                    }
+                    vals.push(unpack_value(lua, &mut r, 0)?);
+                }
+                Ok(MultiValue::from_iter(vals))
+            })?,
+        )?;
+        Ok(m)
+    }
 }

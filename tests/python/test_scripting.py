@@ -298,3 +298,13 @@ def test_error_lines_and_limits(same, vk):
     same("EVAL", "return pcall(redis.call, 'INCR', 'a')", "0")
     same("EVAL", "return redis.call('GET', 1.5)", "0")
     assert vk.ping()
+
+
+def test_cmsgpack(same):
+    for expr in ["1", "-1", "200", "-200", "70000", "-70000", "5000000000", "1.5", "'abc'",
+                 "string.rep('x', 40)", "{1,2,3}", "{a=1}", "true", "false", "{1,{2,{3}}}"]:
+        same("EVAL", f"return cmsgpack.pack({expr})", "0")
+    same("EVAL", "return cmsgpack.pack(1, 'a', {5})", "0")
+    same("EVAL", "local a, b = cmsgpack.unpack(cmsgpack.pack(7, 'x')); return {a, b}", "0")
+    same("EVAL", "local t = cmsgpack.unpack(cmsgpack.pack({1, 2, {3, 'z'}})); return t[3][2]", "0")
+    same("EVAL", "local t = cmsgpack.unpack(cmsgpack.pack({k='v'})); return t.k", "0")
