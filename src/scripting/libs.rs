@@ -231,6 +231,7 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     g.raw_set("bit", install_bit(lua)?)?;
     g.raw_set("cjson", install_cjson(lua)?)?;
     g.raw_set("cmsgpack", msgpack::install(lua)?)?;
+    g.raw_set("struct", structlib::install(lua)?)?;
     let redis = lua.create_table()?;
     redis.raw_set("sha1hex", lua.create_function(|_, s: mlua::String| Ok(super::sha1hex(&s.as_bytes())))?)?;
     redis.raw_set(
@@ -545,5 +546,231 @@ pub mod msgpack {
             })?,
         )?;
         Ok(m)
+    }
+}
+
+/// The `struct` library (pack/unpack/size) for the common formats: `<`, `>`, `=`, `!`, `b B h H
+/// i[n] I[n] l L f d s c[n] z x`.
+pub mod structlib {
+    use mlua::{Lua, MultiValue, Table, Value};
+
+    fn err(m: &str) -> mlua::Error {
+        mlua::Error::RuntimeError(m.to_string())
+    }
+
+    struct Fmt<'a> {
+        f: &'a [u8],
+        p: usize,
+        little: bool,
+    }
+
+    impl Fmt<'_> {
+        fn num(&mut self, default: usize) -> usize {
+            let start = self.p;
+            while self.p < self.f.len() && self.f[self.p].is_ascii_digit() {
+                self.p += 1;
+            }
+            if start == self.p {
+                default
+            } else {
+                std::str::from_utf8(&self.f[start..self.p]).ok().and_then(|s| s.parse().ok()).unwrap_or(default)
+            }
+        }
+    }
+
+    fn to_f64(v: &Value) -> mlua::Result<f64> {
+        match v {
+            Value::Integer(i) => Ok(*i as f64),
+            Value::Number(n) => Ok(*n),
+            Value::String(s) => s.to_str().ok().and_then(|s| s.trim().parse().ok()).ok_or_else(|| err("bad argument to 'pack' (number expected)")),
+            _ => Err(err("bad argument to 'pack' (number expected)")),
+        }
+    }
+
+    fn put_int(out: &mut Vec<u8>, v: i64, size: usize, little: bool) {
+        let bytes = v.to_le_bytes();
+        let mut b: Vec<u8> = (0..size).map(|i| if i < 8 { bytes[i] } else if v < 0 { 0xff } else { 0 }).collect();
+        if !little {
+            b.reverse();
+        }
+        out.extend_from_slice(&b);
+    }
+
+    fn pack(lua: &Lua, args: MultiValue) -> mlua::Result<mlua::String> {
+        let mut it = args.into_iter();
+        let fmt = match it.next() {
+            Some(Value::String(s)) => s.as_bytes().to_vec(),
+            _ => return Err(err("bad argument #1 to 'pack' (string expected)")),
+        };
+        let mut f = Fmt { f: &fmt, p: 0, little: true };
+        let mut out = Vec::new();
+        while f.p < f.f.len() {
+            let c = f.f[f.p];
+            f.p += 1;
+            match c {
+                b'<' | b'=' => f.little = true,
+                b'>' => f.little = false,
+                b'!' => {
+                    f.num(8);
+                }
+                b' ' => {}
+                b'x' => out.push(0),
+                b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
+                    let size = match c {
+                        b'b' | b'B' => 1,
+                        b'h' | b'H' => 2,
+                        b'l' | b'L' | b'T' => 8,
+                        _ => f.num(4),
+                    };
+                    if size == 0 || size > 16 {
+                        return Err(err("integral size out of limits"));
+                    }
+                    let v = to_f64(&it.next().unwrap_or(Value::Nil))?;
+                    put_int(&mut out, v as i64, size, f.little);
+                }
+                b'f' => {
+                    let v = to_f64(&it.next().unwrap_or(Value::Nil))? as f32;
+                    out.extend_from_slice(&if f.little { v.to_le_bytes() } else { v.to_be_bytes() });
+                }
+                b'd' => {
+                    let v = to_f64(&it.next().unwrap_or(Value::Nil))?;
+                    out.extend_from_slice(&if f.little { v.to_le_bytes() } else { v.to_be_bytes() });
+                }
+                b'c' | b's' => {
+                    let s = match it.next() {
+                        Some(Value::String(s)) => s.as_bytes().to_vec(),
+                        _ => return Err(err("bad argument to 'pack' (string expected)")),
+                    };
+                    match c {
+                        b'c' => {
+                            let n = f.num(0);
+                            let n = if n == 0 { s.len() } else { n };
+                            if s.len() < n {
+                                return Err(err("bad argument to 'pack' (string too short)"));
+                            }
+                            out.extend_from_slice(&s[..n]);
+                        }
+                        _ => {
+                            out.extend_from_slice(&s);
+                            out.push(0);
+                        }
+                    }
+                }
+                _ => return Err(err(&format!("invalid format option '{}'", c as char))),
+            }
+        }
+        lua.create_string(&out)
+    }
+
+    fn unpack(lua: &Lua, (fmt, data, init): (mlua::String, mlua::String, Option<i64>)) -> mlua::Result<MultiValue> {
+        let fmt = fmt.as_bytes().to_vec();
+        let data = data.as_bytes().to_vec();
+        let mut pos = init.unwrap_or(1).max(1) as usize - 1;
+        let mut f = Fmt { f: &fmt, p: 0, little: true };
+        let mut vals = Vec::new();
+        let need = |pos: usize, n: usize| if data.len() < pos + n { Err(err("bad argument #2 to 'unpack' (data string too short)")) } else { Ok(()) };
+        while f.p < f.f.len() {
+            let c = f.f[f.p];
+            f.p += 1;
+            match c {
+                b'<' | b'=' => f.little = true,
+                b'>' => f.little = false,
+                b'!' => {
+                    f.num(8);
+                }
+                b' ' => {}
+                b'x' => pos += 1,
+                b'b' | b'B' | b'h' | b'H' | b'l' | b'L' | b'T' | b'i' | b'I' => {
+                    let size = match c {
+                        b'b' | b'B' => 1,
+                        b'h' | b'H' => 2,
+                        b'l' | b'L' | b'T' => 8,
+                        _ => f.num(4),
+                    };
+                    if size == 0 || size > 8 {
+                        return Err(err("integral size out of limits"));
+                    }
+                    need(pos, size)?;
+                    let mut b = data[pos..pos + size].to_vec();
+                    if !f.little {
+                        b.reverse();
+                    }
+                    let mut v: u64 = 0;
+                    for (i, x) in b.iter().enumerate() {
+                        v |= (*x as u64) << (8 * i);
+                    }
+                    let signed = c.is_ascii_lowercase();
+                    let n = if signed && size < 8 && (v >> (size * 8 - 1)) & 1 == 1 {
+                        (v as i64 - (1i64 << (size * 8))) as f64
+                    } else if signed {
+                        v as i64 as f64
+                    } else {
+                        v as f64
+                    };
+                    vals.push(Value::Number(n));
+                    pos += size;
+                }
+                b'f' => {
+                    need(pos, 4)?;
+                    let b: [u8; 4] = data[pos..pos + 4].try_into().unwrap_or([0; 4]);
+                    vals.push(Value::Number(if f.little { f32::from_le_bytes(b) } else { f32::from_be_bytes(b) } as f64));
+                    pos += 4;
+                }
+                b'd' => {
+                    need(pos, 8)?;
+                    let b: [u8; 8] = data[pos..pos + 8].try_into().unwrap_or([0; 8]);
+                    vals.push(Value::Number(if f.little { f64::from_le_bytes(b) } else { f64::from_be_bytes(b) }));
+                    pos += 8;
+                }
+                b'c' => {
+                    let n = f.num(0);
+                    need(pos, n)?;
+                    vals.push(Value::String(lua.create_string(&data[pos..pos + n])?));
+                    pos += n;
+                }
+                b's' => {
+                    let end = data[pos.min(data.len())..].iter().position(|&x| x == 0).ok_or_else(|| err("unfinished string in data"))?;
+                    vals.push(Value::String(lua.create_string(&data[pos..pos + end])?));
+                    pos += end + 1;
+                }
+                _ => return Err(err(&format!("invalid format option '{}'", c as char))),
+            }
+        }
+        vals.push(Value::Number((pos + 1) as f64));
+        Ok(MultiValue::from_iter(vals))
+    }
+
+    pub fn install(lua: &Lua) -> mlua::Result<Table> {
+        let t = lua.create_table()?;
+        t.raw_set("pack", lua.create_function(pack)?)?;
+        t.raw_set("unpack", lua.create_function(unpack)?)?;
+        t.raw_set(
+            "size",
+            lua.create_function(|_, fmt: mlua::String| {
+                let fmt = fmt.as_bytes().to_vec();
+                let mut f = Fmt { f: &fmt, p: 0, little: true };
+                let mut n = 0usize;
+                while f.p < f.f.len() {
+                    let c = f.f[f.p];
+                    f.p += 1;
+                    n += match c {
+                        b'b' | b'B' | b'x' => 1,
+                        b'h' | b'H' => 2,
+                        b'l' | b'L' | b'T' | b'd' => 8,
+                        b'f' => 4,
+                        b'i' | b'I' => f.num(4),
+                        b'c' => f.num(0),
+                        b'!' => {
+                            f.num(8);
+                            0
+                        }
+                        b's' => return Err(err("options cannot have variable size")),
+                        _ => 0,
+                    };
+                }
+                Ok(n as f64)
+            })?,
+        )?;
+        Ok(t)
     }
 }

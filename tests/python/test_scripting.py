@@ -308,3 +308,15 @@ def test_cmsgpack(same):
     same("EVAL", "local a, b = cmsgpack.unpack(cmsgpack.pack(7, 'x')); return {a, b}", "0")
     same("EVAL", "local t = cmsgpack.unpack(cmsgpack.pack({1, 2, {3, 'z'}})); return t[3][2]", "0")
     same("EVAL", "local t = cmsgpack.unpack(cmsgpack.pack({k='v'})); return t.k", "0")
+
+
+def test_struct(same):
+    same("EVAL", "return struct.pack('>I2', 258)", "0")
+    same("EVAL", "return struct.pack('<i4', -2)", "0")
+    same("EVAL", "return struct.pack('>bBhH', -1, 255, -300, 65000)", "0")
+    same("EVAL", "return struct.pack('>d', 1.5)", "0")
+    same("EVAL", "return struct.pack('>s', 'abc')", "0")
+    same("EVAL", "return {struct.unpack('>I2', struct.pack('>I2', 258))}", "0")
+    same("EVAL", "return {struct.unpack('<i4h', struct.pack('<i4h', -2, -7))}", "0")
+    same("EVAL", "return {struct.unpack('>sc2', struct.pack('>sc2', 'abc', 'de'))}", "0")
+    same("EVAL", "return struct.size('>iIhd')", "0")
