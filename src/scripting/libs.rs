@@ -285,6 +285,13 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     lua.load(
         r#"
         local sm, G = setmetatable, _G
+        local function ro(name)
+          local orig = rawget(_G, name)
+          local proxy = {}
+          sm(proxy, {__index = orig, __newindex = function() error("Attempt to modify a readonly table", 2) end, __metatable = false})
+          rawset(_G, name, proxy)
+        end
+        for _, n in ipairs({'string', 'table', 'math', 'bit', 'cjson', 'cmsgpack', 'struct'}) do ro(n) end
         rawset(_G, 'setmetatable', function(t, m)
           if rawequal(t, G) then error("\1Attempt to modify a readonly table", 2) end
           return sm(t, m)
