@@ -22,6 +22,7 @@ pub mod net;
 pub mod persist;
 pub mod pubsub;
 pub mod resp;
+pub mod scripting;
 pub mod server;
 pub mod server_info;
 pub mod spill;

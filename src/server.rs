@@ -421,10 +421,8 @@ impl Server {
     /// Registers a function library's code (from an RDB file, FUNCTION RESTORE or the AOF).
     /// The scripting engine compiles it; until then the code is kept so it is saved again.
     pub fn load_function_library(&mut self, code: Bytes) -> Result<(), String> {
-        let name = library_name(&code).ok_or_else(|| "Missing library metadata".to_string())?;
-        if self.function_libraries.iter().any(|c| library_name(c).as_deref() == Some(name.as_str())) {
-            return Err(format!("Library '{name}' already exists"));
-        }
+        crate::scripting::validate_library(&self.function_libraries, &code, false)
+            .map_err(|e| e.strip_prefix("ERR ").unwrap_or(&e).to_string())?;
         self.function_libraries.push(code);
         Ok(())
     }

@@ -1,0 +1,86 @@
+mod common;
+use common::*;
+
+#[test]
+fn eval_basics_and_errors() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    assert_eq!(c.cmd(&["EVAL", "return redis.call('SET', KEYS[1], ARGV[1])", "1", "k", "v"]), V::ok());
+    assert_eq!(c.cmd(&["EVAL", "return redis.call('GET', KEYS[1])", "1", "k"]), V::bulk("v"));
+    assert_eq!(c.cmd(&["EVAL", "return {1, 'a', 2.7, false, true}", "0"]), V::Array(vec![V::Int(1), V::bulk("a"), V::Int(2), V::Nil, V::Int(1)]));
+    assert_eq!(c.cmd(&["EVAL", "return 1", "-1"]), V::err("ERR Number of keys can't be negative"));
+    assert_eq!(
+        c.cmd(&["EVALSHA", "ffffffffffffffffffffffffffffffffffffffff", "0"]),
+        V::err("NOSCRIPT No matching script. Please use EVAL.")
+    );
+    let e = c.cmd(&["EVAL", "return redis.call('INCR', KEYS[1])", "1", "k"]).text();
+    assert!(e.starts_with("ERR value is not an integer or out of range script: "), "{e}");
+    let e = c.cmd(&["EVAL", "return undefined_var", "0"]).text();
+    assert!(e.contains("Script attempted to access nonexistent global variable 'undefined_var'"), "{e}");
+    for lib in ["os", "io", "loadfile", "dofile", "require"] {
+        let e = c.cmd(&["EVAL", &format!("return {lib}"), "0"]);
+        assert!(matches!(e, V::Error(_)), "{lib}: {e:?}");
+    }
+    // The script client's SELECT does not change the caller's database.
+    c.cmd(&["EVAL", "redis.call('SELECT', 3); return redis.call('SET', 'x', 1)", "0"]);
+    assert_eq!(c.cmd(&["EXISTS", "x"]), V::Int(0));
+    c.cmd(&["SELECT", "3"]);
+    assert_eq!(c.cmd(&["GET", "x"]), V::bulk("1"));
+}
+
+#[test]
+fn script_cache_and_functions() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let sha = c.cmd(&["SCRIPT", "LOAD", "return ARGV[1]"]).text();
+    assert_eq!(sha.len(), 40);
+    assert_eq!(c.cmd(&["EVALSHA", &sha, "0", "hi"]), V::bulk("hi"));
+    assert_eq!(c.cmd(&["SCRIPT", "EXISTS", &sha, "00"]), V::Array(vec![V::Int(1), V::Int(0)]));
+    assert_eq!(c.cmd(&["SCRIPT", "FLUSH"]), V::ok());
+    assert_eq!(c.cmd(&["SCRIPT", "EXISTS", &sha]), V::Array(vec![V::Int(0)]));
+    assert_eq!(c.cmd(&["SCRIPT", "KILL"]), V::err("NOTBUSY No scripts in execution right now."));
+    let lib = "#!lua name=lib1\nredis.register_function('f1', function(keys, args) return redis.call('INCR', keys[1]) end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]), V::bulk("lib1"));
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]), V::err("ERR Library 'lib1' already exists"));
+    assert_eq!(c.cmd(&["FCALL", "f1", "1", "cnt"]), V::Int(1));
+    assert_eq!(c.cmd(&["FCALL", "f1", "1", "cnt"]), V::Int(2));
+    assert_eq!(c.cmd(&["FCALL", "nope", "0"]), V::err("ERR Function not found"));
+    let dump = c.cmd(&["FUNCTION", "DUMP"]);
+    let V::Bulk(payload) = dump else { panic!() };
+    assert_eq!(c.cmd(&["FUNCTION", "FLUSH"]), V::ok());
+    assert_eq!(c.cmd(&["FUNCTION", "LIST"]), V::Array(vec![]));
+    assert_eq!(c.cmd_bytes(&[b"FUNCTION", b"RESTORE", &payload]), V::ok());
+    assert_eq!(c.cmd(&["FCALL", "f1", "1", "cnt"]), V::Int(3));
+}
+
+#[test]
+fn aof_effects_replication_and_functions_survive_restart() {
+    let s = TestServer::start(&["--appendonly", "yes", "--appendfsync", "always"]);
+    let mut c = s.client();
+    let script = "local t = redis.call('TIME'); redis.call('SET', 'time', t[1] .. '.' .. t[2]); redis.call('SET', 'rand', tostring(math.random())); redis.call('RPUSH', 's', tostring(math.random()), t[2]); redis.call('PEXPIRE', 'time', 100000); return 1";
+    assert_eq!(c.cmd(&["EVAL", script, "0"]), V::Int(1));
+    c.cmd(&["FUNCTION", "LOAD", "#!lua name=keep\nredis.register_function('kf', function() return 'kept' end)"]);
+    let before: Vec<V> = ["time", "rand"].iter().map(|k| c.cmd(&["GET", k])).collect();
+    let members = c.cmd(&["LRANGE", "s", "0", "-1"]);
+    drop(c);
+    let dir = s.stop();
+    let s = TestServer::start_in(dir, &["--appendonly", "yes"]);
+    let mut c = s.client();
+    let after: Vec<V> = ["time", "rand"].iter().map(|k| c.cmd(&["GET", k])).collect();
+    assert_eq!(before, after);
+    assert_eq!(members, c.cmd(&["LRANGE", "s", "0", "-1"]));
+    assert_eq!(c.cmd(&["FCALL", "kf", "0"]), V::bulk("kept"));
+}
+
+#[test]
+fn functions_survive_rdb_save() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    c.cmd(&["FUNCTION", "LOAD", "#!lua name=keep\nredis.register_function('kf', function() return 'kept' end)"]);
+    assert_eq!(c.cmd(&["SAVE"]), V::ok());
+    drop(c);
+    let dir = s.stop();
+    let s = TestServer::start_in(dir, &[]);
+    let mut c = s.client();
+    assert_eq!(c.cmd(&["FCALL", "kf", "0"]), V::bulk("kept"));
+}
