@@ -16,20 +16,24 @@ use crate::util::now_ms;
 const SLICE: Duration = Duration::from_millis(2);
 
 pub async fn active_expire_loop(shared: Arc<Shared>) {
+    let mut hz = 10;
     loop {
-        let hz = shared.srv.lock().config.hz.max(1);
         tokio::time::sleep(Duration::from_millis(1000 / hz as u64)).await;
         if shared.shutting_down.load(std::sync::atomic::Ordering::Relaxed) {
             return;
         }
+        // Never block a runtime thread on the lock: when something long holds it (a busy
+        // script, SAVE, DEBUG SLEEP) skip this tick, so connections keep being served.
+        let Some(mut srv) = shared.srv.try_lock_for(Duration::from_millis(1)) else { continue };
+        hz = srv.config.hz.max(1);
         let lsn = {
-            let mut srv = shared.srv.lock();
             crate::persist::save_points_cron(&mut srv);
             crate::aof::cron(&mut srv);
             let lsn = run_cycle(&mut srv);
             crate::spill::cron(&mut srv);
             lsn
         };
+        drop(srv);
         let _ = lsn;
     }
 }

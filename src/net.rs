@@ -40,6 +40,16 @@ pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
     }
 }
 
+/// Commands whose execution may take long enough to matter for the runtime's other tasks.
+fn may_run_long(name: &[u8]) -> bool {
+    const LONG: &[&str] = &[
+        "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "save", "debug", "keys", "flushall", "flushdb",
+        "function", "script", "shutdown", "sort", "sort_ro", "sunionstore", "sinterstore", "sdiffstore", "zunionstore",
+        "zinterstore", "zdiffstore", "bgrewriteaof", "bgsave",
+    ];
+    name.len() <= 12 && LONG.iter().any(|l| l.as_bytes().eq_ignore_ascii_case(name))
+}
+
 enum Step {
     /// All complete requests were executed; read more.
     Continue,
@@ -61,6 +71,10 @@ struct Conn {
     /// Replies in `out` that depend on the log: (start, end, lsn, needs fsync). They go out
     /// once the log reached `lsn`, or are replaced by an error if the writes were lost.
     waits: Vec<(usize, usize, u64, bool)>,
+    /// `proto-max-bulk-len` and `client-query-buffer-limit`, refreshed whenever the lock is
+    /// taken, so that parsing and reading never need the lock (a busy script holds it).
+    max_bulk: usize,
+    qbuf_limit: usize,
 }
 
 impl Conn {
@@ -96,10 +110,11 @@ impl Conn {
         let shared = self.shared.clone();
         let mut guard: Option<parking_lot::MutexGuard<crate::server::Server>> = None;
         loop {
-            let max_bulk = match &guard {
-                Some(g) => g.config.proto_max_bulk_len,
-                None => shared.srv.lock().config.proto_max_bulk_len,
-            };
+            if let Some(g) = &guard {
+                self.max_bulk = g.config.proto_max_bulk_len;
+                self.qbuf_limit = g.config.client_query_buffer_limit;
+            }
+            let max_bulk = self.max_bulk;
             let limits = self.limits(max_bulk);
             let parsed = match self.pending.take() {
                 Some(argv) => Ok(Parsed::Command(argv)),
@@ -111,6 +126,30 @@ impl Conn {
                     if argv.is_empty() {
                         continue;
                     }
+                    if guard.is_none() {
+                        guard = shared.srv.try_lock();
+                    }
+                    if guard.is_none() {
+                        // Someone holds the lock for long (a busy script, SAVE): wait off the
+                        // runtime's worker (block_in_place hands its work to another thread, so
+                        // I/O of other connections goes on), answering BUSY / running SCRIPT
+                        // KILL without the lock once a script is past busy-reply-threshold.
+                        let fast = tokio::task::block_in_place(|| loop {
+                            if let Some(r) = crate::scripting::fast_path(&argv) {
+                                break Err(r);
+                            }
+                            if let Some(g) = shared.srv.try_lock_for(std::time::Duration::from_millis(20)) {
+                                break Ok(g);
+                            }
+                        });
+                        match fast {
+                            Ok(g) => guard = Some(g),
+                            Err(r) => {
+                                self.emit(&r);
+                                continue;
+                            }
+                        }
+                    }
                     let srv = guard.get_or_insert_with(|| shared.srv.lock());
                     if crate::server::pause_blocks(srv, &self.client, &argv) {
                         self.pending = Some(argv);
@@ -118,7 +157,13 @@ impl Conn {
                         return Step::Paused;
                     }
                     self.client.shared.tot_cmds.fetch_add(1, Ordering::Relaxed);
-                    let outcome = execute(srv, &mut self.client, argv);
+                    // Commands that may run for long (scripts, SAVE, DEBUG SLEEP, KEYS...) run
+                    // off the runtime's worker so the other connections' I/O is not starved.
+                    let outcome = if may_run_long(&argv[0]) {
+                        tokio::task::block_in_place(|| execute(srv, &mut self.client, argv))
+                    } else {
+                        execute(srv, &mut self.client, argv)
+                    };
                     let start = self.out.len();
                     if let Some(r) = &outcome.reply {
                         self.emit(r);
@@ -226,7 +271,10 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
         stream.as_raw_fd() as i64
     };
     let admitted = {
-        let mut srv = shared.srv.lock();
+        let mut srv = match shared.srv.try_lock() {
+            Some(g) => g,
+            None => tokio::task::block_in_place(|| shared.srv.lock()),
+        };
         srv.stats.total_connections_received += 1;
         let id = srv.next_client_id.fetch_add(1, Ordering::Relaxed);
         let cs = Arc::new(ClientShared::new(id, addr, laddr, fd, push_tx));
@@ -236,14 +284,14 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
         } else {
             srv.clients.insert(id, cs.clone());
             let authed = srv.config.requirepass.is_none();
-            Some((Client::new(cs, authed), srv.config.timeout))
+            Some((Client::new(cs, authed), srv.config.timeout, srv.config.proto_max_bulk_len, srv.config.client_query_buffer_limit))
         }
     };
-    let Some((client, idle_timeout)) = admitted else {
+    let Some((client, idle_timeout, max_bulk, qbuf_limit)) = admitted else {
         let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
         return;
     };
-    let mut conn = Conn { shared: shared.clone(), client, inbuf: BytesMut::with_capacity(16 * 1024), out: BytesMut::with_capacity(16 * 1024), push_rx, pending: None, waits: Vec::new() };
+    let mut conn = Conn { shared: shared.clone(), client, inbuf: BytesMut::with_capacity(16 * 1024), out: BytesMut::with_capacity(16 * 1024), push_rx, pending: None, waits: Vec::new(), max_bulk, qbuf_limit };
     let cs = conn.client.shared.clone();
 
     'outer: loop {
@@ -363,7 +411,7 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
                 Ok(n) => {
                     cs.tot_net_in.fetch_add(n as u64, Ordering::Relaxed);
                     cs.last_interaction_ms.store(crate::util::now_ms(), Ordering::Relaxed);
-                    let limit = conn.shared.srv.lock().config.client_query_buffer_limit;
+                    let limit = conn.qbuf_limit;
                     if conn.inbuf.len() > limit {
                         tracing::warn!("closing client {}: query buffer of {} bytes exceeds client-query-buffer-limit", cs.addr, conn.inbuf.len());
                         break;

@@ -84,3 +84,25 @@ fn functions_survive_rdb_save() {
     let mut c = s.client();
     assert_eq!(c.cmd(&["FCALL", "kf", "0"]), V::bulk("kept"));
 }
+
+#[test]
+fn busy_script_answers_busy_and_is_killed_by_script_kill() {
+    let s = TestServer::start(&["--busy-reply-threshold", "100"]);
+    let mut runner = s.client();
+    // Connections are registered under the server lock: connect before the script starts.
+    let mut other = s.client();
+    assert_eq!(other.cmd(&["PING"]), V::Simple("PONG".into()));
+    runner.send(&[b"EVAL", b"while true do end", b"0"]);
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let busy = other.cmd(&["PING"]);
+    assert!(matches!(&busy, V::Error(e) if e.starts_with("BUSY ")), "{busy:?}");
+    assert_eq!(other.cmd(&["SCRIPT", "KILL"]), V::ok());
+    let r = runner.read();
+    assert!(matches!(&r, V::Error(e) if e.contains("Script killed by user with SCRIPT KILL")), "{r:?}");
+    assert_eq!(other.cmd(&["PING"]), V::Simple("PONG".into()));
+    // A script that wrote cannot be killed.
+    runner.send(&[b"EVAL", b"redis.call('SET','x','1') while true do end", b"0"]);
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    let r = other.cmd(&["SCRIPT", "KILL"]);
+    assert!(matches!(&r, V::Error(e) if e.starts_with("UNKILLABLE")), "{r:?}");
+}
