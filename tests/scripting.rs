@@ -106,3 +106,24 @@ fn busy_script_answers_busy_and_is_killed_by_script_kill() {
     let r = other.cmd(&["SCRIPT", "KILL"]);
     assert!(matches!(&r, V::Error(e) if e.starts_with("UNKILLABLE")), "{r:?}");
 }
+
+#[test]
+fn allow_oom_flag_decides_whether_writing_scripts_run_when_out_of_memory() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let big = "x".repeat(200_000);
+    for i in 0..20 {
+        c.cmd(&["SET", &format!("fill:{i}"), &big]);
+    }
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "1mb", "maxmemory-policy", "noeviction"]), V::ok());
+    let oom = "OOM command not allowed when used memory > 'maxmemory'.";
+    // A flagged script that may write is refused up front...
+    assert_eq!(c.cmd(&["EVAL", "#!lua\nreturn redis.call('SET','k','v')", "0"]), V::err(oom));
+    // ...unless it declares allow-oom; a no-writes script runs.
+    assert_eq!(c.cmd(&["EVAL", "#!lua flags=allow-oom\nreturn redis.call('SET','k','v')", "0"]), V::ok());
+    assert_eq!(c.cmd(&["EVAL", "#!lua flags=no-writes\nreturn redis.call('GET','k')", "0"]), V::bulk("v"));
+    // A plain EVAL script gets the error from its deny-oom command.
+    let r = c.cmd(&["EVAL", "return redis.call('SET','k2','v')", "0"]);
+    assert!(matches!(&r, V::Error(e) if e.contains("OOM command not allowed")), "{r:?}");
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "0"]), V::ok());
+}

@@ -441,6 +441,8 @@ pub fn run(srv: &mut Server, caller: &mut Client, target: Target, keys: Vec<Byte
         }
     };
     let no_writes = read_only || flags.iter().any(|f| f == "no-writes");
+    // Functions and `#!lua` scripts declare their flags; plain EVAL scripts do not.
+    let declared_flags = is_fn || eng.script_bodies.get(&sha).is_some_and(|b| b.starts_with(b"#!"));
     if read_only && is_fn && !flags.iter().any(|f| f == "no-writes") {
         return Reply::Error("ERR Can not execute a script with write flag using *_ro command.".into());
     }
@@ -450,7 +452,13 @@ pub fn run(srv: &mut Server, caller: &mut Client, target: Target, keys: Vec<Byte
     sclient.db = caller.db;
     sclient.in_script = true;
     sclient.resp = 2;
-    let state = RefCell::new(RunState { srv, client: sclient, no_writes, script_resp: 2, wrote: false, err_line: None });
+    let allow_oom = flags.iter().any(|f| f == "allow-oom");
+    // A script that declares flags and may write is refused up front when out of memory
+    // (Redis 7.2 `scriptPrepareForRun`); flagless EVAL scripts are checked per command.
+    if declared_flags && !no_writes && !allow_oom && crate::spill::out_of_memory(srv) {
+        return Reply::Error("OOM command not allowed when used memory > 'maxmemory'.".into());
+    }
+    let state = RefCell::new(RunState { srv, client: sclient, no_writes, allow_oom, script_resp: 2, wrote: false, err_line: None });
 
     STATE.kill_requested.store(false, Ordering::SeqCst);
     STATE.wrote.store(false, Ordering::SeqCst);
@@ -556,6 +564,8 @@ struct RunState<'a> {
     srv: &'a mut Server,
     client: Client,
     no_writes: bool,
+    /// The `allow-oom` flag: deny-oom commands run even when over `maxmemory`.
+    allow_oom: bool,
     script_resp: u8,
     wrote: bool,
     /// Line of the redis.call that raised the last error.
@@ -656,6 +666,8 @@ fn redis_call(lua: &Lua, st: &RefCell<RunState>, args: MultiValue, raise_errors:
             Some("ERR Write commands are not allowed from read-only scripts.".to_string())
         } else if let Some(Reply::Error(e)) = s.srv.write_refusal(spec) {
             Some(e)
+        } else if !s.allow_oom && spec.has(crate::cmd::flags::DENYOOM) && crate::spill::out_of_memory(s.srv) {
+            Some(crate::spill::OOM_ERROR.to_string())
         } else {
             None
         };

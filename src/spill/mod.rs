@@ -476,6 +476,12 @@ pub fn before_command(srv: &mut Server, spec: &CommandSpec) -> Option<Reply> {
     None
 }
 
+/// True when memory is over `maxmemory` and cannot be brought under it now (Redis's OOM state,
+/// used by scripts without the `allow-oom` flag).
+pub fn out_of_memory(srv: &mut Server) -> bool {
+    srv.config.maxmemory > 0 && !srv.loading && !free_memory(srv, Duration::from_millis(10))
+}
+
 /// The cron hook (every `1000/hz` ms, under the lock): keeps memory under `maxmemory`, drops
 /// empty segments, compacts segments with much dead space; each part time-bounded.
 pub fn cron(srv: &mut Server) {
