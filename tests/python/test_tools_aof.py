@@ -83,3 +83,18 @@ def test_rewrite_rdb_between_versions(tmp_path):
         s.stop()
     r = run(tool("vk-rewrite"), "rdb", "/nonexistent.rdb", str(d / "x.rdb"))
     assert r.returncode == 2
+
+
+@pytest.mark.parametrize("case", ["damaged-aof-truncated", "damaged-aof-torn-multi"])
+def test_fixed_aof_loads_with_the_keyspace_redis_recovered(case, tmp_path):
+    src = os.path.join(FIXTURES, "redis-7.2.4", case)
+    d = str(tmp_path / "data")
+    shutil.copytree(os.path.join(src, "appendonlydir"), os.path.join(d, "appendonlydir"))
+    r = run(tool("vk-check-aof"), "--fix", "--yes", os.path.join(d, "appendonlydir"))
+    assert r.returncode == 1, r.stdout + r.stderr
+    s = start_vk(["--appendonly", "yes", "--aof-load-truncated", "no"], dir=d)
+    try:
+        got = dump(s.port, str(tmp_path / "got.jsonl"))
+    finally:
+        s.stop()
+    assert got == expected(src)
