@@ -20,7 +20,7 @@ import time
 import pytest
 import redis
 
-from conftest import DUMP_TOOL, FIXTURES, start_valkey, start_vk
+from conftest import DUMP_TOOL, FIXTURES, Server, start_valkey, start_vk
 
 
 def dump(port, out):
@@ -166,3 +166,37 @@ def test_we_load_every_aof_fixture(case, tmp_path):
     finally:
         v.stop()
     assert got == expected(case)
+
+
+def test_redis70_starts_on_our_appendonlydir_with_rdb10_preamble(tmp_path):
+    """With `rdb-version 10`, the AOF base we write is an RDB 10 preamble: Debian's Redis 7.0
+    starts on our appendonlydir/ and holds the same keyspace."""
+    import time
+    assert shutil.which("redis-server"), "Debian redis-server 7.0 must be installed"
+    case = os.path.join(FIXTURES, "redis-7.0.15", "rdb")
+    d = tempfile.mkdtemp(prefix="vk-aof10-")
+    shutil.copy(os.path.join(case, "dump.rdb"), os.path.join(d, "dump.rdb"))
+    vk = start_vk(["--save", "", "--rdb-version", "10"], dir=d)
+    try:
+        c = vk.client()
+        assert c.config_set("appendonly", "yes")
+        deadline = time.time() + 60
+        while True:
+            info = c.info("persistence")
+            if info.get("aof_rewrite_in_progress") == 0 and info.get("aof_rewrites", 0) >= 1:
+                break
+            assert time.time() < deadline, info
+            time.sleep(0.05)
+        c.set("after-rewrite", "in the incr file")
+    finally:
+        vk.stop()
+    os.remove(os.path.join(d, "dump.rdb"))
+    r = Server(["redis-server", "--save", "", "--appendonly", "yes"], (), d)
+    try:
+        got = dump(r.port, str(tmp_path / "redis70.jsonl"))
+    finally:
+        r.stop()
+    want = expected(case)
+    extra = [e for e in got if e.get("key") == "after-rewrite"]
+    assert len(extra) == 1
+    assert [e for e in got if e.get("key") != "after-rewrite"] == want
