@@ -11,7 +11,15 @@ from conftest import FIXTURES, start_valkey, start_vk, vk_binary
 from test_import import tool, vk_import
 from test_rdb_interop import dump, expected
 
-AOF_CASES = [os.path.join(FIXTURES, p) for p in ("redis-7.2.4/aof-preamble", "valkey-8.0.1/aof-nopreamble", "redis-6.2.5/aof-preamble")]
+import glob
+
+# Every healthy AOF fixture: multi-part directories of Redis 7.0/7.2 and Valkey 8/9, and the
+# Redis 6 single files.
+AOF_CASES = sorted(
+    os.path.dirname(p)
+    for p in glob.glob(os.path.join(FIXTURES, "*", "aof-*", "expected.jsonl"))
+)
+assert AOF_CASES, "no AOF fixtures found"
 
 
 def aof_source(case):
