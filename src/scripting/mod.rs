@@ -806,7 +806,7 @@ pub fn lua_to_reply(v: &Value, resp: u8, depth: usize) -> Reply {
             }
         }
         Value::Integer(i) => Reply::Int(*i as i64),
-        Value::Number(n) => Reply::Int(if n.is_finite() { *n as i64 } else if n.is_nan() { i64::MIN } else if *n > 0.0 { i64::MIN } else { i64::MIN }),
+        Value::Number(n) => Reply::Int(if n.is_finite() { *n as i64 } else { i64::MIN /* x86 cvttsd2si of NaN/inf, as Redis */ }),
         Value::String(s) => Reply::Bulk(Bytes::copy_from_slice(&s.as_bytes())),
         Value::Table(t) => {
             if let Ok(Value::String(e)) = t.raw_get::<Value>("err") {
