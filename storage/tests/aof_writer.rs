@@ -203,16 +203,19 @@ fn everysec_counts_delayed_fsync_instead_of_blocking_appenders() {
     cfg.delayed_fsync_after = Duration::from_millis(50);
     let w = start(&file, cfg);
     let t0 = Instant::now();
-    let mut worst = Duration::ZERO;
+    // Appenders are not held behind the slow fsync: their writes complete while it is still
+    // running (the write position gets ahead of the durable one).
+    let mut written_ahead_of_fsync = 0;
     while t0.elapsed() < Duration::from_millis(300) {
-        let a = Instant::now();
         let lsn = w.append(&cmd(2)).expect("append");
         w.wait_written(lsn).expect("written");
-        worst = worst.max(a.elapsed());
+        if w.durable_lsn() < lsn {
+            written_ahead_of_fsync += 1;
+        }
         std::thread::sleep(Duration::from_millis(5));
     }
     assert!(w.stats().delayed_fsync > 0, "{:?}", w.stats());
-    assert!(worst < Duration::from_millis(200), "appender blocked {worst:?} behind a slow fsync");
+    assert!(written_ahead_of_fsync > 0, "every append waited for the slow fsync");
     assert!(w.shutdown().is_ok());
     assert_eq!(file.durable(), file.written());
 }
