@@ -304,14 +304,7 @@ fn parse_add_trim(ctx: &Ctx, argv: &[Bytes], xadd: bool) -> Result<AddTrim, Repl
             if a.trim.is_some() {
                 return Err(incompatible());
             }
-            a.approx = false;
-            let next = &argv[i + 1][..];
-            if more >= 2 && next == b"~" {
-                a.approx = true;
-                i += 1;
-            } else if more >= 2 && next == b"=" {
-                i += 1;
-            }
+            a.approx = take_trim_operator(argv, &mut i, more);
             let n = arg_i64(&argv[i + 1])?;
             if n < 0 {
                 return Err(Reply::Error("ERR The MAXLEN argument must be >= 0.".into()));
@@ -323,14 +316,7 @@ fn parse_add_trim(ctx: &Ctx, argv: &[Bytes], xadd: bool) -> Result<AddTrim, Repl
             if a.trim.is_some() {
                 return Err(incompatible());
             }
-            a.approx = false;
-            let next = &argv[i + 1][..];
-            if more >= 2 && next == b"~" {
-                a.approx = true;
-                i += 1;
-            } else if more >= 2 && next == b"=" {
-                i += 1;
-            }
+            a.approx = take_trim_operator(argv, &mut i, more);
             let id = parse_strict_id(&argv[i + 1], 0)?;
             i += 1;
             a.trim = Some(Trim::MinId(id));
@@ -1900,5 +1886,21 @@ mod tests {
         assert!(parse_id(b"7-*", 0).is_err());
         assert_eq!(parse_id(b"18446744073709551615-18446744073709551615", 0).unwrap(), ID_MAX);
         assert!(parse_id(b"18446744073709551616", 0).is_err());
+    }
+}
+
+/// After MAXLEN/MINID at `argv[*i]`: consumes an optional `~` or `=` operator and returns
+/// whether trimming is approximate (`~`).
+fn take_trim_operator(argv: &[Bytes], i: &mut usize, more: usize) -> bool {
+    match &argv[*i + 1][..] {
+        b"~" if more >= 2 => {
+            *i += 1;
+            true
+        }
+        b"=" if more >= 2 => {
+            *i += 1;
+            false
+        }
+        _ => false,
     }
 }
