@@ -971,33 +971,7 @@ pub(crate) mod ld {
         if !any {
             return None;
         }
-        if i < b.len() && b[i] == b'e' {
-            i += 1;
-            let eneg = match b.get(i) {
-                Some(b'-') => {
-                    i += 1;
-                    true
-                }
-                Some(b'+') => {
-                    i += 1;
-                    false
-                }
-                _ => false,
-            };
-            let start = i;
-            let mut ev: i64 = 0;
-            while i < b.len() && b[i].is_ascii_digit() {
-                ev = (ev * 10 + (b[i] - b'0') as i64).min(1_000_000_000);
-                i += 1;
-            }
-            if i == start {
-                return None;
-            }
-            exp10 += if eneg { -ev } else { ev };
-        }
-        if i != b.len() {
-            return None;
-        }
+        exp10 += exponent_suffix(&b[i..], b'e', 1_000_000_000)?;
         if d.is_zero() {
             return Some(Ext::Zero(neg));
         }
@@ -1031,6 +1005,25 @@ pub(crate) mod ld {
         }
     }
 
+    /// The rest of a number after its mantissa: nothing, or `marker` and a signed decimal exponent
+    /// (its magnitude saturated at `cap`). None when anything else follows.
+    fn exponent_suffix(rest: &[u8], marker: u8, cap: i64) -> Option<i64> {
+        let Some((&m, rest)) = rest.split_first() else { return Some(0) };
+        if m != marker {
+            return None;
+        }
+        let (neg, digits) = match rest.first() {
+            Some(b'-') => (true, &rest[1..]),
+            Some(b'+') => (false, &rest[1..]),
+            _ => (false, rest),
+        };
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let v = digits.iter().fold(0i64, |v, d| (v * 10 + (d - b'0') as i64).min(cap));
+        Some(if neg { -v } else { v })
+    }
+
     /// The hexadecimal form strtold accepts: hex digits, optional fraction, optional `p` exponent.
     fn parse_hex(neg: bool, b: &[u8]) -> Option<Ext> {
         let mut h = Big(Vec::new());
@@ -1061,33 +1054,7 @@ pub(crate) mod ld {
         if !any {
             return None;
         }
-        if i < b.len() && b[i] == b'p' {
-            i += 1;
-            let eneg = match b.get(i) {
-                Some(b'-') => {
-                    i += 1;
-                    true
-                }
-                Some(b'+') => {
-                    i += 1;
-                    false
-                }
-                _ => false,
-            };
-            let start = i;
-            let mut ev: i64 = 0;
-            while i < b.len() && b[i].is_ascii_digit() {
-                ev = (ev * 10 + (b[i] - b'0') as i64).min(1_000_000);
-                i += 1;
-            }
-            if i == start {
-                return None;
-            }
-            exp2 += if eneg { -ev } else { ev };
-        }
-        if i != b.len() {
-            return None;
-        }
+        exp2 += exponent_suffix(&b[i..], b'p', 1_000_000)?;
         if h.is_zero() {
             return Some(Ext::Zero(neg));
         }
@@ -1212,6 +1179,14 @@ pub(crate) mod ld {
             assert_eq!(incr("0", "0x10"), "16");
             assert_eq!(incr("0", "-0x1.8p1"), "-3");
             assert!(parse(b"0x").is_none());
+            // Exponent suffixes: sign, missing digits, trailing garbage, wrong marker.
+            assert_eq!(incr("0", "1e+2"), "100");
+            assert_eq!(incr("0", "25e-1"), "2.5");
+            assert_eq!(incr("0", "0x1p-1"), "0.5");
+            assert_eq!(incr("0", "0x1e"), "30");
+            for bad in [&b"1e"[..], b"1e+", b"1e2x", b"1p2", b"0x1p", b"1.5 "] {
+                assert!(parse(bad).is_none(), "{:?}", std::str::from_utf8(bad));
+            }
         }
     }
 }
