@@ -194,7 +194,7 @@ pub static PARAMS: &[Param] = &[
     b("disable-thp", None, IMMUTABLE, true),
     b("cluster-allow-replica-migration", None, 0, true),
     b("replica-announced", None, 0, true),
-    b("latency-tracking", None, 0, true),
+    b("latency-tracking", None, X, true),
     b("aof-disable-auto-gc", None, 0, false),
     b("replica-ignore-disk-write-errors", None, 0, false),
     // Strings.
@@ -668,6 +668,7 @@ impl Config {
         }
         cfg.reading_file = false;
         cfg.log_ineffective_to_stderr();
+        crate::latency::sync_config(&cfg);
         Ok(cfg)
     }
 
@@ -1372,6 +1373,7 @@ impl Config {
             names.push(p.name);
         }
         *self = next;
+        crate::latency::sync_config(self);
         Ok(names)
     }
 

@@ -18,6 +18,7 @@ pub mod cmd;
 pub mod config;
 pub mod db;
 pub mod expire;
+pub mod latency;
 pub mod net;
 pub mod persist;
 pub mod pubsub;
@@ -64,6 +65,7 @@ pub async fn run(config: config::Config) -> std::io::Result<()> {
         return Err(e);
     }
     let mut srv = server::Server::new(config);
+    server_info::note_startup_memory();
     load_dataset(&mut srv)?;
     let shared = server::Shared::new(srv);
     if shared.srv.lock().config.appendonly {

@@ -54,6 +54,8 @@ pub struct CommandStat {
     pub usec: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
+    /// Latency histogram (LATENCY HISTOGRAM, INFO latencystats) while `latency-tracking` is on.
+    pub hist: crate::latency::Hist,
 }
 
 /// A client blocked on keys (BLPOP, BZPOPMIN, XREAD BLOCK, ...).
@@ -550,6 +552,7 @@ pub fn call(
     if reply.is_error() {
         stat.failed_calls += 1;
     }
+    crate::latency::command_done(stat, spec.has(cmd::flags::FAST), elapsed);
     srv.stats.total_commands_processed += 1;
     srv.dirty += fx.dirty;
     if !srv.loading {
@@ -678,9 +681,14 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
     }
 
     if name == "exec" {
+        let start = Instant::now();
+        let out = exec_transaction(srv, client);
         let stat = srv.stats.commands.entry("exec".into()).or_default();
         stat.calls += 1;
-        return exec_transaction(srv, client);
+        let us = start.elapsed().as_micros() as u64;
+        stat.usec += us;
+        crate::latency::command_done(stat, false, us);
+        return out;
     }
 
     // Monitors see every command as received (Redis hides some: AUTH/HELLO arguments).
