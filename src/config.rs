@@ -478,6 +478,27 @@ fn note_ineffective(name: &str) -> bool {
     WARNED.lock().map(|mut w| w.insert(name.to_string())).unwrap_or(false)
 }
 
+/// Changes the log filter of the running process (installed by `main`): `loglevel` is live.
+pub static LOGLEVEL_HOOK: std::sync::OnceLock<Box<dyn Fn(&str) + Send + Sync>> = std::sync::OnceLock::new();
+
+/// The tracing filter directive for a Redis `loglevel`.
+pub fn tracing_level(loglevel: &str) -> &'static str {
+    match loglevel {
+        "debug" => "debug",
+        "verbose" | "notice" => "info",
+        "warning" => "warn",
+        "nothing" => "off",
+        _ => "info",
+    }
+}
+
+/// Applies `loglevel` to the running process's log filter, when one is installed.
+pub fn apply_loglevel(loglevel: &str) {
+    if let Some(hook) = LOGLEVEL_HOOK.get() {
+        hook(tracing_level(loglevel));
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Config {
     pub bind: Vec<String>,

@@ -219,8 +219,28 @@ fn config_set(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let pc = ctx.srv.config.enable_protected_configs.clone();
     let allow = pc == "yes" || (pc == "local" && is_local(ctx));
     let loading = ctx.srv.loading;
+    let before = ctx.srv.config.clone();
     match ctx.srv.config.config_set(&pairs, allow, loading) {
         Ok(names) => {
+            // The listeners first: when they cannot change, the whole CONFIG SET is undone
+            // (Redis's restoreBackupConfig) and the old listeners keep serving.
+            if names.iter().any(|n| *n == "port" || *n == "bind") {
+                let arg = if names.contains(&"port") && before.port != ctx.srv.config.port { "port" } else { "bind" };
+                let changed = before.port != ctx.srv.config.port || before.bind != ctx.srv.config.bind;
+                if changed {
+                    if let Err(e) = apply_listeners(ctx) {
+                        tracing::warn!("CONFIG SET {arg}: {e}");
+                        ctx.srv.config = before;
+                        crate::latency::sync_config(&ctx.srv.config);
+                        let why = if arg == "port" {
+                            "Unable to listen on this port. Check server logs."
+                        } else {
+                            "Failed to bind to specified addresses."
+                        };
+                        return Reply::Error(format!("ERR CONFIG SET failed (possibly related to argument '{arg}') - {why}"));
+                    }
+                }
+            }
             for n in names {
                 if let Err(e) = apply_config_change(ctx, n) {
                     return Reply::Error(format!("ERR CONFIG SET failed (possibly related to argument '{n}') - {e}"));
@@ -230,6 +250,14 @@ fn config_set(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         }
         Err(e) => Reply::Error(e),
     }
+}
+
+/// Moves the listening sockets to the configured `bind` / `port` (see `net::rebind`).
+fn apply_listeners(ctx: &mut Ctx) -> Result<(), String> {
+    let Some(shared) = ctx.srv.shared.upgrade() else { return Ok(()) };
+    crate::net::rebind(&shared, &ctx.srv.config.bind, ctx.srv.config.port)?;
+    ctx.srv.tcp_port = ctx.srv.config.port;
+    Ok(())
 }
 
 /// Side effects of a parameter changed by CONFIG SET.
@@ -243,9 +271,7 @@ fn apply_config_change(ctx: &mut Ctx, name: &str) -> Result<(), String> {
             let max = ctx.srv.config.slowlog_max_len as usize;
             ctx.srv.slowlog.truncate(max);
         }
-        "port" | "bind" => {
-            tracing::warn!("CONFIG SET {name}: the new value takes effect at the next restart");
-        }
+        "loglevel" => crate::config::apply_loglevel(&ctx.srv.config.loglevel),
         _ => {}
     }
     Ok(())
