@@ -302,7 +302,7 @@ pub static PARAMS: &[Param] = &[
     u("stream-node-max-bytes", None, X, 0, LONG_MAX, 4096, M),
     u("zset-max-listpack-value", Some("zset-max-ziplist-value"), X, 0, LONG_MAX, 64, M),
     u("hll-sparse-max-bytes", None, X, 0, LONG_MAX, 3000, M),
-    u("tracking-table-max-keys", None, 0, 0, LONG_MAX, 1_000_000, I),
+    u("tracking-table-max-keys", None, X, 0, LONG_MAX, 1_000_000, I),
     u("client-query-buffer-limit", None, X, 1024 * 1024, LONG_MAX, 1024 * 1024 * 1024, M),
     n("maxmemory-clients", None, 0, -100, LONG_MAX, 0, MP),
     n("repl-backlog-ttl", None, 0, 0, LONG_MAX, 3600, I),

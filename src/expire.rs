@@ -70,5 +70,8 @@ pub fn run_cycle(srv: &mut Server) -> u64 {
         srv.handle_ready_keys();
     }
     crate::latency::sample_since("expire-cycle", start);
+    if srv.tracking.active() {
+        crate::cmd::client::tracking_broadcast(srv);
+    }
     lsn
 }

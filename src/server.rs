@@ -137,6 +137,8 @@ pub struct Server {
     pub wait_fsync_request: u64,
     /// The spill tier (cold values on disk), see `crate::spill`.
     pub spill: crate::spill::SpillState,
+    /// Client-side caching (CLIENT TRACKING), see `crate::cmd::client`.
+    pub tracking: crate::cmd::client::Tracking,
 }
 
 /// Where propagated commands go (the AOF writer, later the replication backlog).
@@ -255,6 +257,7 @@ impl Server {
             aof: crate::aof::AofState::default(),
             wait_fsync_request: 0,
             spill: Default::default(),
+            tracking: Default::default(),
         }
     }
 
@@ -274,6 +277,9 @@ impl Server {
         }
         if !self.blocked_on.is_empty() && self.blocked_on.contains_key(&(db, Sds::from(key))) {
             self.ready_keys.push_back((db, key.into()));
+        }
+        if self.tracking.active() {
+            crate::cmd::client::tracking_invalidate_key(self, key);
         }
     }
 
@@ -536,6 +542,7 @@ pub fn call(
         crate::spill::while_loading(srv);
     }
     let loaded = crate::spill::prepare_keys(srv, db, spec, argv);
+    let prev_current = std::mem::replace(&mut srv.tracking.current, client.id);
     let mut ctx = Ctx { srv, client, now: now_ms(), fx: cmd::Effects::default(), argv, no_block };
     let reply = match loaded {
         Some(e) => e,
@@ -544,6 +551,10 @@ pub fn call(
     let fx = std::mem::take(&mut ctx.fx);
     let srv = ctx.srv;
     let client = ctx.client;
+    if srv.tracking.active() {
+        crate::cmd::client::tracking_after_call(srv, client.id, client.multi.is_some(), spec, argv);
+    }
+    srv.tracking.current = prev_current;
     let elapsed = start.elapsed().as_micros() as u64;
     let full = spec_full_name(spec, argv);
     let stat = srv.stats.commands.entry(full).or_default();
@@ -683,6 +694,10 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
     if name == "exec" {
         let start = Instant::now();
         let out = exec_transaction(srv, client);
+        if srv.tracking.active() {
+            crate::cmd::client::tracking_after_exec(srv, client.id);
+            crate::cmd::client::tracking_broadcast(srv);
+        }
         let stat = srv.stats.commands.entry("exec".into()).or_default();
         stat.calls += 1;
         let us = start.elapsed().as_micros() as u64;
@@ -707,6 +722,9 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
     let mut wait_lsn = srv.flush_log();
     if !srv.ready_keys.is_empty() {
         wait_lsn = wait_lsn.max(srv.handle_ready_keys());
+    }
+    if srv.tracking.active() {
+        crate::cmd::client::tracking_broadcast(srv);
     }
     if let Some(b) = block {
         let (tx, rx) = oneshot::channel();

@@ -198,6 +198,9 @@ pub fn master_replid(srv: &Server) -> String {
 
 /// Renders INFO for the requested sections ("default", "all", "everything" or names).
 pub fn render(srv: &mut Server, sections: &[String]) -> String {
+    if srv.tracking.active() {
+        crate::cmd::client::tracking_purge(srv);
+    }
     let want = selected_sections(sections);
     let mut out = String::new();
     for (name, _) in SECTIONS {
@@ -289,7 +292,7 @@ fn clients_section(srv: &Server, out: &mut String) {
     field!(out, "client_recent_max_input_buffer:0");
     field!(out, "client_recent_max_output_buffer:0");
     field!(out, "blocked_clients:{}", srv.blocked_clients());
-    field!(out, "tracking_clients:0");
+    field!(out, "tracking_clients:{}", srv.tracking.clients.keys().filter(|id| srv.clients.contains_key(*id)).count());
     field!(out, "clients_in_timeout_table:{in_timeout}");
     field!(out, "total_watched_keys:{}", srv.watches.len());
     field!(out, "total_blocking_keys:{}", srv.blocked_on.len());
@@ -443,9 +446,9 @@ fn stats_section(srv: &Server, out: &mut String) {
     field!(out, "active_defrag_key_misses:0");
     field!(out, "total_active_defrag_time:0");
     field!(out, "current_active_defrag_time:0");
-    field!(out, "tracking_total_keys:0");
-    field!(out, "tracking_total_items:0");
-    field!(out, "tracking_total_prefixes:0");
+    field!(out, "tracking_total_keys:{}", srv.tracking.table.len());
+    field!(out, "tracking_total_items:{}", srv.tracking.table.values().map(|s| s.len()).sum::<usize>());
+    field!(out, "tracking_total_prefixes:{}", srv.tracking.prefixes.len());
     field!(out, "unexpected_error_replies:{}", s.unexpected_error_replies);
     field!(out, "total_error_replies:{}", s.total_error_replies);
     field!(out, "dump_payload_sanitizations:0");

@@ -133,6 +133,7 @@ fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     // Only WATCHed keys that existed are touched (as Redis's touchAllWatchedKeysInDb).
     ctx.srv.touch_watched_keys_in_db(db, None);
     ctx.srv.dbs[db].clear();
+    crate::cmd::client::tracking_invalidate_all(ctx.srv);
     ctx.fx.dirty += n + 1;
     Reply::ok()
 }
@@ -147,6 +148,7 @@ fn flushall(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         n += ctx.srv.dbs[i].len() as u64;
         ctx.srv.dbs[i].clear();
     }
+    crate::cmd::client::tracking_invalidate_all(ctx.srv);
     ctx.fx.dirty += n + 1;
     Reply::ok()
 }
@@ -272,6 +274,7 @@ fn apply_config_change(ctx: &mut Ctx, name: &str) -> Result<(), String> {
             ctx.srv.slowlog.truncate(max);
         }
         "loglevel" => crate::config::apply_loglevel(&ctx.srv.config.loglevel),
+        "tracking-table-max-keys" => ctx.srv.tracking.max_keys = None,
         _ => {}
     }
     Ok(())
