@@ -583,7 +583,6 @@ mod tests {
 
     #[test]
     fn samples_are_one_per_second_keeping_the_highest() {
-        reset(None);
         add_sample("t-ev", 5);
         add_sample("t-ev", 9);
         add_sample("t-ev", 3);
@@ -593,6 +592,41 @@ mod tests {
         assert_eq!(s.max, 9);
         assert_eq!(reset(Some(b"T-EV")), 1);
         assert!(series(b"t-ev").is_none());
+    }
+
+    #[test]
+    fn aof_file_reports_slow_fsyncs_under_always() {
+        struct Slow(u64);
+        impl vk_storage::io::LogFile for Slow {
+            fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+                self.0 += buf.len() as u64;
+                Ok(())
+            }
+            fn sync_data(&mut self) -> std::io::Result<()> {
+                std::thread::sleep(std::time::Duration::from_millis(30));
+                Ok(())
+            }
+            fn len(&self) -> u64 {
+                self.0
+            }
+            fn truncate(&mut self, len: u64) -> std::io::Result<()> {
+                self.0 = len;
+                Ok(())
+            }
+        }
+        THRESHOLD_MS.store(10, Ordering::Relaxed);
+        let mut f = TimedLogFile::wrap(Box::new(Slow(0)), true);
+        f.write_all(b"abc").unwrap();
+        f.sync_data().unwrap();
+        assert_eq!(f.len(), 3);
+        let (_, s) = series(b"aof-fsync-always").expect("event recorded");
+        assert!(s.max >= 30);
+        // Under everysec the writer's own fsyncs are not reported.
+        reset(Some(b"aof-fsync-always"));
+        let mut g = TimedLogFile::wrap(Box::new(Slow(0)), false);
+        g.sync_data().unwrap();
+        assert!(series(b"aof-fsync-always").is_none());
+        THRESHOLD_MS.store(0, Ordering::Relaxed);
     }
 
     #[test]

@@ -164,3 +164,43 @@ def test_resp3_histogram(pair):
     assert a[b"set"][b"calls"] == b[b"set"][b"calls"] == 1
     same(pair, "LATENCY", "HISTOGRAM", "nosuch")
     same(pair, "LATENCY", "LATEST")
+
+
+def test_config_set_port_and_bind_errors_match(pair):
+    """CONFIG SET port / bind apply at once; a port that cannot be opened fails with Redis's
+    error text and leaves everything as it was (on both servers)."""
+    import socket
+    blocker = socket.socket()
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen()
+    busy = blocker.getsockname()[1]
+    try:
+        a, b = both(pair, "CONFIG", "SET", "port", str(busy))
+        assert a == b and a[0] == "error" and "Unable to listen on this port" in a[1]
+        for c in pair:
+            assert c.ping()
+        # The same with bind: an address held by someone else on our port.
+        ports = [int(c.execute_command("CONFIG", "GET", "port")[1]) for c in pair]
+        holders = []
+        for p in ports:
+            h = socket.socket()
+            h.bind(("127.0.0.2", p))
+            h.listen()
+            holders.append(h)
+        a, b = both(pair, "CONFIG", "SET", "bind", "127.0.0.1 127.0.0.2")
+        assert a == b and a[0] == "error" and "Failed to bind to specified addresses." in a[1]
+        same(pair, "CONFIG", "GET", "bind")
+        for h in holders:
+            h.close()
+    finally:
+        blocker.close()
+    # A live change of port, on both: the old connection stays, the new port answers.
+    for srv_client in pair:
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        new = s.getsockname()[1]
+        s.close()
+        assert srv_client.execute_command("CONFIG", "SET", "port", str(new)) in (b"OK", True)
+        assert srv_client.ping()
+        import redis as _r
+        assert _r.Redis(port=new).ping()
