@@ -108,7 +108,7 @@ pub fn bind_at_startup(bind: &[String], port: u16) -> std::io::Result<Vec<std::n
     if port == 0 {
         return Ok(Vec::new());
     }
-    bind_new(bind, port, &[]).map_err(std::io::Error::other)
+    bind_new(bind, port, &[]).map_err(|e| std::io::Error::other(format!("Failed listening on port {port} (tcp), aborting. ({e})")))
 }
 
 /// Serves `listeners` (each gets an accept loop) and records them.
