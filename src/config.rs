@@ -194,7 +194,7 @@ pub static PARAMS: &[Param] = &[
     b("disable-thp", None, IMMUTABLE, true),
     b("cluster-allow-replica-migration", None, 0, true),
     b("replica-announced", None, 0, true),
-    b("latency-tracking", None, 0, true),
+    b("latency-tracking", None, X, true),
     b("aof-disable-auto-gc", None, 0, false),
     b("replica-ignore-disk-write-errors", None, 0, false),
     // Strings.
@@ -302,7 +302,7 @@ pub static PARAMS: &[Param] = &[
     u("stream-node-max-bytes", None, X, 0, LONG_MAX, 4096, M),
     u("zset-max-listpack-value", Some("zset-max-ziplist-value"), X, 0, LONG_MAX, 64, M),
     u("hll-sparse-max-bytes", None, X, 0, LONG_MAX, 3000, M),
-    u("tracking-table-max-keys", None, 0, 0, LONG_MAX, 1_000_000, I),
+    u("tracking-table-max-keys", None, X, 0, LONG_MAX, 1_000_000, I),
     u("client-query-buffer-limit", None, X, 1024 * 1024, LONG_MAX, 1024 * 1024 * 1024, M),
     n("maxmemory-clients", None, 0, -100, LONG_MAX, 0, MP),
     n("repl-backlog-ttl", None, 0, 0, LONG_MAX, 3600, I),
@@ -476,6 +476,27 @@ static WARNED: LazyLock<Mutex<std::collections::HashSet<String>>> = LazyLock::ne
 
 fn note_ineffective(name: &str) -> bool {
     WARNED.lock().map(|mut w| w.insert(name.to_string())).unwrap_or(false)
+}
+
+/// Changes the log filter of the running process (installed by `main`): `loglevel` is live.
+pub static LOGLEVEL_HOOK: std::sync::OnceLock<Box<dyn Fn(&str) + Send + Sync>> = std::sync::OnceLock::new();
+
+/// The tracing filter directive for a Redis `loglevel`.
+pub fn tracing_level(loglevel: &str) -> &'static str {
+    match loglevel {
+        "debug" => "debug",
+        "verbose" | "notice" => "info",
+        "warning" => "warn",
+        "nothing" => "off",
+        _ => "info",
+    }
+}
+
+/// Applies `loglevel` to the running process's log filter, when one is installed.
+pub fn apply_loglevel(loglevel: &str) {
+    if let Some(hook) = LOGLEVEL_HOOK.get() {
+        hook(tracing_level(loglevel));
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -668,6 +689,7 @@ impl Config {
         }
         cfg.reading_file = false;
         cfg.log_ineffective_to_stderr();
+        crate::latency::sync_config(&cfg);
         Ok(cfg)
     }
 
@@ -1372,6 +1394,7 @@ impl Config {
             names.push(p.name);
         }
         *self = next;
+        crate::latency::sync_config(self);
         Ok(names)
     }
 

@@ -69,5 +69,9 @@ pub fn run_cycle(srv: &mut Server) -> u64 {
     if !srv.ready_keys.is_empty() {
         srv.handle_ready_keys();
     }
+    crate::latency::sample_since("expire-cycle", start);
+    if srv.tracking.active() {
+        crate::cmd::client::tracking_broadcast(srv);
+    }
     lsn
 }

@@ -18,6 +18,7 @@ pub mod cmd;
 pub mod config;
 pub mod db;
 pub mod expire;
+pub mod latency;
 pub mod net;
 pub mod persist;
 pub mod pubsub;
@@ -33,37 +34,19 @@ use std::sync::Arc;
 
 /// Starts a server with `config` on the current tokio runtime; resolves when it shuts down.
 pub async fn run(config: config::Config) -> std::io::Result<()> {
-    let mut listeners = Vec::new();
-    for addr in &config.bind {
-        // A leading '-' marks an address that may be unavailable (as in Redis).
-        let (optional, host) = match addr.strip_prefix('-') {
-            Some(h) => (true, h),
-            None => (false, addr.as_str()),
-        };
-        // Redis's wildcards: `*` is every IPv4 address, `::*` every IPv6 address.
-        let host = match host {
-            "*" => "0.0.0.0",
-            "::*" => "::",
-            h => h,
-        };
-        let sockaddr = if host.contains(':') { format!("[{host}]:{}", config.port) } else { format!("{host}:{}", config.port) };
-        match tokio::net::TcpListener::bind(&sockaddr).await {
-            Ok(l) => {
-                tracing::info!("listening on {sockaddr}");
-                listeners.push(l)
-            }
-            Err(e) if optional => tracing::debug!("optional bind {sockaddr} failed: {e}"),
-            Err(e) => {
-                tracing::error!("Could not create server TCP listening socket {sockaddr}: {e}");
-                return Err(e);
-            }
+    let listeners = match net::bind_at_startup(&config.bind, config.port) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!("{e}");
+            return Err(e);
         }
-    }
+    };
     if let Err(e) = std::fs::create_dir_all(&config.dir) {
         tracing::error!("cannot create data directory {}: {e}", config.dir.display());
         return Err(e);
     }
     let mut srv = server::Server::new(config);
+    server_info::note_startup_memory();
     load_dataset(&mut srv)?;
     let shared = server::Shared::new(srv);
     if shared.srv.lock().config.appendonly {
@@ -75,9 +58,7 @@ pub async fn run(config: config::Config) -> std::io::Result<()> {
         }
     }
     tokio::spawn(expire::active_expire_loop(shared.clone()));
-    for l in listeners {
-        tokio::spawn(net::accept_loop(shared.clone(), l));
-    }
+    net::serve(&shared, listeners);
     shared_wait_shutdown(shared).await;
     Ok(())
 }

@@ -57,19 +57,22 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let level = match config.loglevel.as_str() {
-        "debug" => "debug",
-        "verbose" => "info",
-        "notice" => "info",
-        "warning" | "nothing" => "warn",
-        _ => "info",
-    };
+    use tracing_subscriber::prelude::*;
+    let level = vaultkey::config::tracing_level(&config.loglevel);
+    // RUST_LOG, when set, wins at startup; CONFIG SET loglevel replaces the filter at once.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let (filter, reload) = tracing_subscriber::reload::Layer::new(filter);
+    let _ = vaultkey::config::LOGLEVEL_HOOK.set(Box::new(move |level: &str| {
+        let _ = reload.reload(tracing_subscriber::EnvFilter::new(level));
+    }));
     if config.logfile.is_empty() {
-        tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+        tracing_subscriber::registry().with(filter).with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr)).init();
     } else {
         match std::fs::OpenOptions::new().create(true).append(true).open(&config.logfile) {
-            Ok(f) => tracing_subscriber::fmt().with_env_filter(filter).with_ansi(false).with_writer(std::sync::Mutex::new(f)).init(),
+            Ok(f) => tracing_subscriber::registry()
+                .with(filter)
+                .with(tracing_subscriber::fmt::layer().with_ansi(false).with_writer(std::sync::Mutex::new(f)))
+                .init(),
             Err(e) => {
                 eprintln!("Can't open the log file {}: {e}", config.logfile);
                 std::process::exit(1);

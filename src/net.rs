@@ -18,6 +18,180 @@ use crate::client::{Client, ClientShared, ReplyMode};
 use crate::resp::{self, Limits, Parsed, Reply};
 use crate::server::{execute, Action, Shared};
 
+/// The listening sockets being served: address and the accept loop's task. CONFIG SET port /
+/// bind replace them while the server runs; connections already accepted are not affected.
+static LISTENERS: parking_lot::Mutex<Vec<(std::net::SocketAddr, tokio::task::AbortHandle, std::os::fd::RawFd)>> =
+    parking_lot::Mutex::new(Vec::new());
+
+/// The socket addresses of `bind` (Redis's syntax: `*` every IPv4 address, `::*` every IPv6
+/// address, a leading `-` marks an address that may be unavailable; empty = `* -::*`) on
+/// `port`, each with whether it is optional.
+pub fn bind_targets(bind: &[String], port: u16) -> Vec<(String, bool)> {
+    let default = ["*".to_string(), "-::*".to_string()];
+    let list: &[String] = if bind.is_empty() { &default } else { bind };
+    list.iter()
+        .map(|addr| {
+            let (optional, host) = match addr.strip_prefix('-') {
+                Some(h) => (true, h),
+                None => (false, addr.as_str()),
+            };
+            let host = match host {
+                "*" => "0.0.0.0",
+                "::*" => "::",
+                h => h,
+            };
+            let sockaddr = if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") };
+            (sockaddr, optional)
+        })
+        .collect()
+}
+
+/// Binds one listening socket (non-blocking, ready for tokio), as Redis does: `SO_REUSEADDR`,
+/// IPv6 sockets IPv6-only so `* -::*` can bind both families on one port.
+fn bind_one(sockaddr: &str) -> std::io::Result<std::net::TcpListener> {
+    use std::net::ToSocketAddrs;
+    let addr = sockaddr
+        .to_socket_addrs()?
+        .next()
+        .ok_or_else(|| std::io::Error::new(std::io::ErrorKind::InvalidInput, "no address"))?;
+    let sock = if addr.is_ipv6() { tokio::net::TcpSocket::new_v6()? } else { tokio::net::TcpSocket::new_v4()? };
+    sock.set_reuseaddr(true)?;
+    if addr.is_ipv6() {
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&sock);
+        let on: libc::c_int = 1;
+        // SAFETY: setsockopt on a socket we own with a valid int option.
+        unsafe {
+            libc::setsockopt(
+                fd,
+                libc::IPPROTO_IPV6,
+                libc::IPV6_V6ONLY,
+                &on as *const _ as *const libc::c_void,
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+    }
+    sock.bind(addr)?;
+    let l = sock.listen(511)?;
+    let std = l.into_std()?;
+    std.set_nonblocking(true)?;
+    Ok(std)
+}
+
+/// Binds every address of `bind` on `port`. Addresses already served by `keep` are not bound
+/// again (they are reused). Fails (closing what it bound) when a non-optional address cannot
+/// be bound.
+fn bind_new(bind: &[String], port: u16, keep: &[std::net::SocketAddr]) -> Result<Vec<std::net::TcpListener>, String> {
+    use std::net::ToSocketAddrs;
+    let mut out = Vec::new();
+    for (sockaddr, optional) in bind_targets(bind, port) {
+        let resolved = sockaddr.to_socket_addrs().ok().and_then(|mut a| a.next());
+        if resolved.is_some_and(|a| keep.contains(&a)) {
+            continue;
+        }
+        match bind_one(&sockaddr) {
+            Ok(l) => {
+                tracing::info!("listening on {sockaddr}");
+                out.push(l);
+            }
+            Err(e) if optional => tracing::debug!("optional bind {sockaddr} failed: {e}"),
+            Err(e) => {
+                tracing::warn!("Could not create server TCP listening socket {sockaddr}: {e}");
+                return Err(format!("{sockaddr}: {e}"));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Binds the listening sockets at startup (before the server exists).
+pub fn bind_at_startup(bind: &[String], port: u16) -> std::io::Result<Vec<std::net::TcpListener>> {
+    if port == 0 {
+        return Ok(Vec::new());
+    }
+    bind_new(bind, port, &[]).map_err(|e| std::io::Error::other(format!("Failed listening on port {port} (tcp), aborting. ({e})")))
+}
+
+/// Serves `listeners` (each gets an accept loop) and records them.
+pub fn serve(shared: &Arc<Shared>, listeners: Vec<std::net::TcpListener>) {
+    let Ok(rt) = tokio::runtime::Handle::try_current() else { return };
+    let mut reg = LISTENERS.lock();
+    for l in listeners {
+        let Ok(addr) = l.local_addr() else { continue };
+        let fd = std::os::fd::AsRawFd::as_raw_fd(&l);
+        let shared = shared.clone();
+        let task = rt.spawn(async move {
+            match TcpListener::from_std(l) {
+                Ok(l) => accept_loop(shared, l).await,
+                Err(e) => tracing::warn!("cannot serve {addr}: {e}"),
+            }
+        });
+        reg.push((addr, task.abort_handle(), fd));
+    }
+}
+
+/// CONFIG SET port / bind: listens on the new addresses, then closes the listeners that are
+/// no longer wanted; accepted connections stay. When a new address cannot be bound the old
+/// listeners are kept and an error is returned. Port 0 closes every listener.
+pub fn rebind(shared: &Arc<Shared>, bind: &[String], port: u16) -> Result<(), String> {
+    use std::net::ToSocketAddrs;
+    let wanted: Vec<std::net::SocketAddr> = if port == 0 {
+        Vec::new()
+    } else {
+        bind_targets(bind, port).iter().filter_map(|(a, _)| a.to_socket_addrs().ok().and_then(|mut x| x.next())).collect()
+    };
+    let current: Vec<std::net::SocketAddr> = LISTENERS.lock().iter().map(|(a, _, _)| *a).collect();
+    let keep: Vec<std::net::SocketAddr> = current.iter().filter(|a| wanted.contains(a)).copied().collect();
+    let fresh = if port == 0 {
+        Vec::new()
+    } else {
+        match bind_new(bind, port, &keep) {
+            Ok(f) => f,
+            Err(first) => {
+                // An address overlapping one of ours on the same port (a wildcard and a specific
+                // address): close ours first, as Redis does, and restore them if that fails too.
+                let overlapping: Vec<std::net::SocketAddr> =
+                    current.iter().filter(|a| a.port() == port && !keep.contains(a)).copied().collect();
+                if overlapping.is_empty() {
+                    return Err(first);
+                }
+                close_where(|a| overlapping.contains(a));
+                match bind_new(bind, port, &keep) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        let restored: Vec<std::net::TcpListener> =
+                            overlapping.iter().filter_map(|a| bind_one(&a.to_string()).ok()).collect();
+                        serve(shared, restored);
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    };
+    close_where(|a| !wanted.contains(a));
+    serve(shared, fresh);
+    Ok(())
+}
+
+/// Stops listening on the addresses `f` selects, at once: the socket is shut down here (its
+/// address can be bound again immediately), its accept loop ends and drops it.
+fn close_where(f: impl Fn(&std::net::SocketAddr) -> bool) {
+    LISTENERS.lock().retain(|(a, task, fd)| {
+        if f(a) {
+            // The accept loop still owns the descriptor (it only drops it once aborted), so
+            // the fd is ours to shut down; abort after, never before.
+            // SAFETY: shutdown(2) on a descriptor that is open.
+            unsafe {
+                libc::shutdown(*fd, libc::SHUT_RDWR);
+            }
+            task.abort();
+            tracing::info!("closed the listener on {a}");
+            false
+        } else {
+            true
+        }
+    });
+}
+
 /// Accepts connections on `listener` until shutdown.
 pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
     loop {
@@ -30,6 +204,8 @@ pub async fn accept_loop(shared: Arc<Shared>, listener: TcpListener) {
                         handle(shared, stream, addr.to_string(), laddr).await;
                     });
                 }
+                // The listener was shut down (CONFIG SET port/bind).
+                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => return,
                 Err(e) => {
                     tracing::warn!("accept failed: {e}");
                     tokio::time::sleep(Duration::from_millis(10)).await;

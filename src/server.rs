@@ -54,6 +54,8 @@ pub struct CommandStat {
     pub usec: u64,
     pub rejected_calls: u64,
     pub failed_calls: u64,
+    /// Latency histogram (LATENCY HISTOGRAM, INFO latencystats) while `latency-tracking` is on.
+    pub hist: crate::latency::Hist,
 }
 
 /// A client blocked on keys (BLPOP, BZPOPMIN, XREAD BLOCK, ...).
@@ -135,6 +137,8 @@ pub struct Server {
     pub wait_fsync_request: u64,
     /// The spill tier (cold values on disk), see `crate::spill`.
     pub spill: crate::spill::SpillState,
+    /// Client-side caching (CLIENT TRACKING), see `crate::cmd::client`.
+    pub tracking: crate::cmd::client::Tracking,
 }
 
 /// Where propagated commands go (the AOF writer, later the replication backlog).
@@ -253,6 +257,7 @@ impl Server {
             aof: crate::aof::AofState::default(),
             wait_fsync_request: 0,
             spill: Default::default(),
+            tracking: Default::default(),
         }
     }
 
@@ -272,6 +277,9 @@ impl Server {
         }
         if !self.blocked_on.is_empty() && self.blocked_on.contains_key(&(db, Sds::from(key))) {
             self.ready_keys.push_back((db, key.into()));
+        }
+        if self.tracking.active() {
+            crate::cmd::client::tracking_invalidate_key(self, key);
         }
     }
 
@@ -534,6 +542,7 @@ pub fn call(
         crate::spill::while_loading(srv);
     }
     let loaded = crate::spill::prepare_keys(srv, db, spec, argv);
+    let prev_current = std::mem::replace(&mut srv.tracking.current, client.id);
     let mut ctx = Ctx { srv, client, now: now_ms(), fx: cmd::Effects::default(), argv, no_block };
     let reply = match loaded {
         Some(e) => e,
@@ -542,6 +551,10 @@ pub fn call(
     let fx = std::mem::take(&mut ctx.fx);
     let srv = ctx.srv;
     let client = ctx.client;
+    if srv.tracking.active() {
+        crate::cmd::client::tracking_after_call(srv, client.id, client.multi.is_some(), spec, argv);
+    }
+    srv.tracking.current = prev_current;
     let elapsed = start.elapsed().as_micros() as u64;
     let full = spec_full_name(spec, argv);
     let stat = srv.stats.commands.entry(full).or_default();
@@ -550,6 +563,7 @@ pub fn call(
     if reply.is_error() {
         stat.failed_calls += 1;
     }
+    crate::latency::command_done(stat, spec.has(cmd::flags::FAST), elapsed);
     srv.stats.total_commands_processed += 1;
     srv.dirty += fx.dirty;
     if !srv.loading {
@@ -678,9 +692,18 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
     }
 
     if name == "exec" {
+        let start = Instant::now();
+        let out = exec_transaction(srv, client);
+        if srv.tracking.active() {
+            crate::cmd::client::tracking_after_exec(srv, client.id);
+            crate::cmd::client::tracking_broadcast(srv);
+        }
         let stat = srv.stats.commands.entry("exec".into()).or_default();
         stat.calls += 1;
-        return exec_transaction(srv, client);
+        let us = start.elapsed().as_micros() as u64;
+        stat.usec += us;
+        crate::latency::command_done(stat, false, us);
+        return out;
     }
 
     // Monitors see every command as received (Redis hides some: AUTH/HELLO arguments).
@@ -699,6 +722,9 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
     let mut wait_lsn = srv.flush_log();
     if !srv.ready_keys.is_empty() {
         wait_lsn = wait_lsn.max(srv.handle_ready_keys());
+    }
+    if srv.tracking.active() {
+        crate::cmd::client::tracking_broadcast(srv);
     }
     if let Some(b) = block {
         let (tx, rx) = oneshot::channel();

@@ -105,15 +105,48 @@ fn total_system_memory() -> u64 {
 const STARTUP_BYTES: u64 = 900 * 1024;
 
 static PEAK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static STARTUP: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+use std::sync::atomic::Ordering::Relaxed;
 
 pub fn memory_numbers(srv: &mut Server) -> MemoryNumbers {
-    let (dataset, keys) = crate::cmd::server_cmds::dataset_bytes(srv);
+    let (dataset_estimate, keys) = crate::cmd::server_cmds::dataset_bytes(srv);
     let clients = srv.clients.len() as u64 * 20 * 1024;
-    let overhead = STARTUP_BYTES + clients + keys * 24;
     // The counting allocator's exact figure when installed (the server binary), else an estimate.
-    let used = crate::spill::alloc::allocated().unwrap_or(overhead + dataset);
-    let peak = PEAK.fetch_max(used, std::sync::atomic::Ordering::Relaxed).max(used);
-    MemoryNumbers { used, peak, startup: STARTUP_BYTES, dataset, overhead, clients, rss: rss_bytes(), keys }
+    let counted = crate::spill::alloc::allocated();
+    let startup = match (counted, STARTUP.load(Relaxed)) {
+        (Some(_), s) if s > 0 => s,
+        _ => STARTUP_BYTES,
+    };
+    // Redis's overhead: the startup baseline, clients, and the keyspace's own tables.
+    let overhead = startup + clients + keys * 24;
+    let used = counted.unwrap_or(overhead + dataset_estimate);
+    let peak = note_peak(used);
+    // As Redis: the dataset is what is left of used memory once the overhead is taken out.
+    let dataset = used.saturating_sub(overhead);
+    MemoryNumbers { used, peak, startup, dataset, overhead, clients, rss: rss_bytes(), keys }
+}
+
+/// Records `used` in the all-time peak (`used_memory_peak`); returns the peak.
+pub fn note_peak(used: u64) -> u64 {
+    PEAK.fetch_max(used, Relaxed).max(used)
+}
+
+/// Samples the allocator into the peak (after every command, as Redis does in `call()`).
+pub fn sample_peak() {
+    if let Some(used) = crate::spill::alloc::allocated() {
+        note_peak(used);
+    }
+}
+
+/// Records the memory allocated once the server is initialized, before the dataset loads
+/// (`used_memory_startup`).
+pub fn note_startup_memory() {
+    // Tables built on first use belong to the baseline too.
+    let _ = crate::cmd::COMMANDS.get(b"ping");
+    let _ = crate::scripting::ENGINE.lock().scripts.len();
+    if let Some(used) = crate::spill::alloc::allocated() {
+        STARTUP.store(used, Relaxed);
+    }
 }
 
 /// Redis's `bytesToHuman`.
@@ -165,6 +198,9 @@ pub fn master_replid(srv: &Server) -> String {
 
 /// Renders INFO for the requested sections ("default", "all", "everything" or names).
 pub fn render(srv: &mut Server, sections: &[String]) -> String {
+    if srv.tracking.active() {
+        crate::cmd::client::tracking_purge(srv);
+    }
     let want = selected_sections(sections);
     let mut out = String::new();
     for (name, _) in SECTIONS {
@@ -256,7 +292,7 @@ fn clients_section(srv: &Server, out: &mut String) {
     field!(out, "client_recent_max_input_buffer:0");
     field!(out, "client_recent_max_output_buffer:0");
     field!(out, "blocked_clients:{}", srv.blocked_clients());
-    field!(out, "tracking_clients:0");
+    field!(out, "tracking_clients:{}", srv.tracking.clients.keys().filter(|id| srv.clients.contains_key(*id)).count());
     field!(out, "clients_in_timeout_table:{in_timeout}");
     field!(out, "total_watched_keys:{}", srv.watches.len());
     field!(out, "total_blocking_keys:{}", srv.blocked_on.len());
@@ -287,19 +323,27 @@ fn memory_section(srv: &mut Server, out: &mut String) {
     field!(out, "allocator_resident:{}", m.rss);
     field!(out, "total_system_memory:{sys}");
     field!(out, "total_system_memory_human:{}", human(sys));
-    field!(out, "used_memory_lua:31744");
-    field!(out, "used_memory_vm_eval:31744");
-    field!(out, "used_memory_lua_human:31.00K");
-    field!(out, "used_memory_scripts_eval:0");
-    field!(out, "number_of_cached_scripts:0");
-    field!(out, "number_of_functions:0");
-    field!(out, "number_of_libraries:0");
+    let (lua, scripts, script_bytes, functions) = {
+        let eng = crate::scripting::ENGINE.lock();
+        let functions = if eng.built_from.len() == srv.function_libraries.len() { eng.functions.len() } else { 0 };
+        let script_bytes: usize = eng.script_bodies.values().map(|b| b.len() + 96).sum();
+        (eng.lua.used_memory() as u64, eng.scripts.len(), script_bytes as u64, functions)
+    };
+    let libraries = srv.function_libraries.len();
+    let functions_bytes: u64 = 184 + srv.function_libraries.iter().map(|l| l.len() as u64 + 96).sum::<u64>();
+    field!(out, "used_memory_lua:{lua}");
+    field!(out, "used_memory_vm_eval:{lua}");
+    field!(out, "used_memory_lua_human:{}", human(lua));
+    field!(out, "used_memory_scripts_eval:{script_bytes}");
+    field!(out, "number_of_cached_scripts:{scripts}");
+    field!(out, "number_of_functions:{functions}");
+    field!(out, "number_of_libraries:{libraries}");
     field!(out, "used_memory_vm_functions:32768");
-    field!(out, "used_memory_vm_total:64512");
-    field!(out, "used_memory_vm_total_human:63.00K");
-    field!(out, "used_memory_functions:184");
-    field!(out, "used_memory_scripts:184");
-    field!(out, "used_memory_scripts_human:184B");
+    field!(out, "used_memory_vm_total:{}", lua + 32768);
+    field!(out, "used_memory_vm_total_human:{}", human(lua + 32768));
+    field!(out, "used_memory_functions:{functions_bytes}");
+    field!(out, "used_memory_scripts:{}", script_bytes + functions_bytes);
+    field!(out, "used_memory_scripts_human:{}", human(script_bytes + functions_bytes));
     field!(out, "maxmemory:{}", c.maxmemory);
     field!(out, "maxmemory_human:{}", human(c.maxmemory));
     field!(out, "maxmemory_policy:{}", c.maxmemory_policy);
@@ -402,9 +446,9 @@ fn stats_section(srv: &Server, out: &mut String) {
     field!(out, "active_defrag_key_misses:0");
     field!(out, "total_active_defrag_time:0");
     field!(out, "current_active_defrag_time:0");
-    field!(out, "tracking_total_keys:0");
-    field!(out, "tracking_total_items:0");
-    field!(out, "tracking_total_prefixes:0");
+    field!(out, "tracking_total_keys:{}", srv.tracking.table.len());
+    field!(out, "tracking_total_items:{}", srv.tracking.table.values().map(|s| s.len()).sum::<usize>());
+    field!(out, "tracking_total_prefixes:{}", srv.tracking.prefixes.len());
     field!(out, "unexpected_error_replies:{}", s.unexpected_error_replies);
     field!(out, "total_error_replies:{}", s.total_error_replies);
     field!(out, "dump_payload_sanitizations:0");
@@ -486,18 +530,23 @@ fn errorstats_section(srv: &Server, out: &mut String) {
 
 fn latencystats_section(srv: &Server, out: &mut String) {
     out.push_str("# Latencystats\r\n");
-    let percentiles = srv.config.other.get("latency-tracking-info-percentiles").cloned().unwrap_or_default();
-    if srv.config.other.get("latency-tracking").map(|v| v == "no").unwrap_or(false) {
+    if !crate::latency::tracking() {
         return;
     }
+    let percentiles: Vec<f64> = srv
+        .config
+        .other
+        .get("latency-tracking-info-percentiles")
+        .map(|p| p.split(' ').filter_map(|x| x.parse::<f64>().ok()).collect())
+        .unwrap_or_default();
     for (name, c) in sorted_stats(srv) {
-        if c.calls == 0 {
+        if crate::latency::hist_total(&c.hist) == 0 {
             continue;
         }
-        let mean = c.usec as f64 / c.calls as f64;
-        // Without a histogram every percentile is reported at the bucket of the mean.
-        let bucket = (mean.max(1.0) as u64).next_power_of_two() as f64;
-        let parts: Vec<String> = percentiles.split(' ').filter(|p| !p.is_empty()).map(|p| format!("p{p}={bucket:.3}")).collect();
+        let parts: Vec<String> = percentiles
+            .iter()
+            .map(|p| format!("p{}={:.3}", crate::util::fmt_double(*p), crate::latency::hist_percentile(&c.hist, *p)))
+            .collect();
         field!(out, "latency_percentiles_usec_{name}:{}", parts.join(","));
     }
 }

@@ -297,3 +297,101 @@ fn unblock_and_kill_blocked_clients() {
     assert_eq!(admin.cmd(&["RPUSH", "l", "x"]), V::Int(1));
     assert_eq!(admin.cmd(&["LLEN", "l"]), V::Int(1));
 }
+
+#[test]
+fn tracking_default_mode_and_redirect() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let mut w = s.client();
+    c.cmd(&["HELLO", "3"]);
+    assert_eq!(c.cmd(&["CLIENT", "TRACKING", "on"]), V::ok());
+    assert_eq!(c.cmd(&["GET", "a"]), V::Nil);
+    assert_eq!(w.cmd(&["SET", "a", "1"]), V::ok());
+    assert_eq!(c.read(), V::Push(vec![V::bulk("invalidate"), V::bulks(&["a"])]));
+    // Its own write: the push comes after the reply.
+    c.cmd(&["GET", "a"]);
+    assert_eq!(c.cmd(&["SET", "a", "2"]), V::ok());
+    assert_eq!(c.read(), V::Push(vec![V::bulk("invalidate"), V::bulks(&["a"])]));
+    c.cmd(&["GET", "b"]);
+    assert_eq!(w.cmd(&["FLUSHALL"]), V::ok());
+    assert_eq!(c.read(), V::Push(vec![V::bulk("invalidate"), V::Nil]));
+    match c.cmd(&["CLIENT", "TRACKINGINFO"]) {
+        V::Map(m) => {
+            assert_eq!(m[0], (V::bulk("flags"), V::Set(vec![V::bulk("on")])));
+            assert_eq!(m[1], (V::bulk("redirect"), V::Int(0)));
+        }
+        other => panic!("{other:?}"),
+    }
+    let me = c.cmd(&["CLIENT", "ID"]).int();
+    let line = w.cmd(&["CLIENT", "LIST", "ID", &me.to_string()]).text();
+    assert_eq!(field(&line, "flags"), "t");
+    assert_eq!(field(&line, "redir"), "0");
+    assert!(w.cmd(&["INFO", "clients"]).text().contains("tracking_clients:1\r\n"));
+    assert_eq!(c.cmd(&["CLIENT", "TRACKING", "off"]), V::ok());
+    assert_eq!(c.cmd(&["CLIENT", "GETREDIR"]), V::Int(-1));
+
+    // REDIRECT to a RESP2 client subscribed to __redis__:invalidate.
+    let mut sub = s.client();
+    let sid = sub.cmd(&["CLIENT", "ID"]).int().to_string();
+    sub.cmd(&["SUBSCRIBE", "__redis__:invalidate"]);
+    let mut t = s.client();
+    assert_eq!(t.cmd(&["CLIENT", "TRACKING", "on", "REDIRECT", &sid]), V::ok());
+    assert_eq!(t.cmd(&["CLIENT", "GETREDIR"]).int().to_string(), sid);
+    t.cmd(&["GET", "k"]);
+    w.cmd(&["SET", "k", "v"]);
+    assert_eq!(sub.read(), V::Array(vec![V::bulk("message"), V::bulk("__redis__:invalidate"), V::bulks(&["k"])]));
+    w.cmd(&["FLUSHDB"]);
+    assert_eq!(sub.read(), V::Array(vec![V::bulk("message"), V::bulk("__redis__:invalidate"), V::Nil]));
+    assert_eq!(
+        t.cmd(&["CLIENT", "TRACKING", "on", "REDIRECT", "987654"]),
+        V::err("ERR The client ID you want redirect to does not exist")
+    );
+    assert_eq!(t.cmd(&["CLIENT", "TRACKING", "on", "PREFIX", "x"]), V::err("ERR PREFIX option requires BCAST mode to be enabled"));
+    // RESET turns tracking off.
+    assert_eq!(t.cmd(&["RESET"]), V::Simple("RESET".into()));
+    assert_eq!(t.cmd(&["CLIENT", "GETREDIR"]), V::Int(-1));
+}
+
+#[test]
+fn tracking_bcast_optin_and_table_limit() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let mut w = s.client();
+    c.cmd(&["HELLO", "3"]);
+    assert_eq!(c.cmd(&["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "u:", "NOLOOP"]), V::ok());
+    w.cmd(&["MSET", "u:2", "a", "u:1", "b", "other", "c"]);
+    assert_eq!(c.read(), V::Push(vec![V::bulk("invalidate"), V::bulks(&["u:1", "u:2"])]));
+    c.cmd(&["SET", "u:3", "mine"]); // NOLOOP: nothing for its own write
+    w.cmd(&["SET", "u:4", "x"]);
+    assert_eq!(c.read(), V::Push(vec![V::bulk("invalidate"), V::bulks(&["u:4"])]));
+    assert_eq!(
+        c.cmd(&["CLIENT", "TRACKING", "on", "BCAST", "PREFIX", "u:x"]),
+        V::err("ERR Prefix 'u:x' overlaps with an existing prefix 'u:'. Prefixes for a single client must not overlap.")
+    );
+    assert_eq!(c.cmd(&["CLIENT", "TRACKING", "off"]), V::ok());
+
+    // OPTIN: only the read after CLIENT CACHING yes is tracked.
+    assert_eq!(c.cmd(&["CLIENT", "TRACKING", "on", "OPTIN"]), V::ok());
+    c.cmd(&["GET", "n1"]);
+    assert_eq!(c.cmd(&["CLIENT", "CACHING", "yes"]), V::ok());
+    c.cmd(&["GET", "n2"]);
+    c.cmd(&["GET", "n3"]);
+    w.cmd(&["MSET", "n1", "1", "n2", "2", "n3", "3"]);
+    assert_eq!(c.read(), V::Push(vec![V::bulk("invalidate"), V::bulks(&["n2"])]));
+    assert_eq!(
+        c.cmd(&["CLIENT", "CACHING", "no"]),
+        V::err("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.")
+    );
+    assert_eq!(c.cmd(&["CLIENT", "TRACKING", "off"]), V::ok());
+
+    // tracking-table-max-keys: past the limit, keys are dropped and invalidated.
+    assert_eq!(w.cmd(&["CONFIG", "SET", "tracking-table-max-keys", "2"]), V::ok());
+    assert_eq!(c.cmd(&["CLIENT", "TRACKING", "on"]), V::ok());
+    c.cmd(&["MGET", "t1", "t2", "t3"]);
+    match c.read() {
+        V::Push(p) => assert_eq!(p[0], V::bulk("invalidate")),
+        other => panic!("{other:?}"),
+    }
+    let info = w.cmd(&["INFO", "stats"]).text();
+    assert!(info.contains("tracking_total_keys:2\r\n"), "{info}");
+}

@@ -268,3 +268,96 @@ fn example_config_file_loads() {
     let m = map_of(&c.cmd(&["CONFIG", "GET", "rdb-version", "spill-enabled", "appendfsync"]));
     assert!(m.contains(&("rdb-version".into(), "11".into())), "{m:?}");
 }
+
+fn refused(port: u16) -> bool {
+    TcpStream::connect_timeout(&format!("127.0.0.1:{port}").parse().unwrap(), Duration::from_secs(2)).is_err()
+}
+
+#[test]
+fn config_set_port_is_live() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    c.cmd(&["SET", "k", "v"]);
+    let new_port = free_port();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "port", &new_port.to_string()]), V::ok());
+    // The connection that changed it stays; the new port serves; the old one is closed.
+    assert_eq!(c.cmd(&["GET", "k"]), V::bulk("v"));
+    let mut c2 = Client::connect(new_port);
+    assert_eq!(c2.cmd(&["GET", "k"]), V::bulk("v"));
+    assert!(refused(s.port));
+    let info = c2.cmd(&["INFO", "server"]).text();
+    assert!(info.contains(&format!("tcp_port:{new_port}\r\n")), "{info}");
+    assert_eq!(c2.cmd(&["CONFIG", "GET", "port"]), V::Array(vec![V::bulk("port"), V::bulk(&new_port.to_string())]));
+
+    // A port somebody else holds: Redis's error, and everything stays as it was.
+    let blocker = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let busy = blocker.local_addr().unwrap().port();
+    assert_eq!(
+        c2.cmd(&["CONFIG", "SET", "port", &busy.to_string()]),
+        V::err("ERR CONFIG SET failed (possibly related to argument 'port') - Unable to listen on this port. Check server logs.")
+    );
+    assert_eq!(c2.cmd(&["CONFIG", "GET", "port"]), V::Array(vec![V::bulk("port"), V::bulk(&new_port.to_string())]));
+    // The whole CONFIG SET is undone, the other parameters too.
+    assert!(c2.cmd(&["CONFIG", "SET", "maxmemory-samples", "7", "port", &busy.to_string()]).text().contains("'port'"));
+    assert_eq!(c2.cmd(&["CONFIG", "GET", "maxmemory-samples"]), V::Array(vec![V::bulk("maxmemory-samples"), V::bulk("5")]));
+    assert_eq!(Client::connect(new_port).cmd(&["PING"]), V::Simple("PONG".into()));
+    drop(blocker);
+
+    // Port 0: no TCP listener at all, existing connections still work; then back.
+    assert_eq!(c2.cmd(&["CONFIG", "SET", "port", "0"]), V::ok());
+    assert!(refused(new_port));
+    assert_eq!(c2.cmd(&["PING"]), V::Simple("PONG".into()));
+    assert_eq!(c2.cmd(&["CONFIG", "SET", "port", &s.port.to_string()]), V::ok());
+    assert_eq!(Client::connect(s.port).cmd(&["GET", "k"]), V::bulk("v"));
+}
+
+#[test]
+fn config_set_bind_is_live() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let v6 = |port: u16| TcpStream::connect_timeout(&format!("[::1]:{port}").parse().unwrap(), Duration::from_secs(2)).is_ok();
+    let have_v6 = std::net::TcpListener::bind("[::1]:0").is_ok();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "bind", "127.0.0.1 -::1"]), V::ok());
+    assert_eq!(c.cmd(&["CONFIG", "GET", "bind"]), V::Array(vec![V::bulk("bind"), V::bulk("127.0.0.1 -::1")]));
+    assert_eq!(v6(s.port), have_v6);
+    assert_eq!(Client::connect(s.port).cmd(&["PING"]), V::Simple("PONG".into()));
+    assert_eq!(c.cmd(&["CONFIG", "SET", "bind", "127.0.0.1"]), V::ok());
+    assert!(!v6(s.port));
+    // The wildcard and back: overlapping addresses on the same port.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "bind", "* -::*"]), V::ok());
+    assert_eq!(Client::connect(s.port).cmd(&["PING"]), V::Simple("PONG".into()));
+    assert_eq!(c.cmd(&["CONFIG", "SET", "bind", "127.0.0.1"]), V::ok());
+    assert_eq!(Client::connect(s.port).cmd(&["PING"]), V::Simple("PONG".into()));
+    // An address that cannot be bound (somebody holds it): refused, old listeners kept. An
+    // optional one is skipped.
+    let _blocker = std::net::TcpListener::bind(("127.0.0.2", s.port)).unwrap();
+    assert_eq!(
+        c.cmd(&["CONFIG", "SET", "bind", "127.0.0.1 127.0.0.2"]),
+        V::err("ERR CONFIG SET failed (possibly related to argument 'bind') - Failed to bind to specified addresses.")
+    );
+    assert_eq!(c.cmd(&["CONFIG", "GET", "bind"]), V::Array(vec![V::bulk("bind"), V::bulk("127.0.0.1")]));
+    assert_eq!(Client::connect(s.port).cmd(&["PING"]), V::Simple("PONG".into()));
+    assert_eq!(c.cmd(&["CONFIG", "SET", "bind", "127.0.0.1 -127.0.0.2"]), V::ok());
+    assert_eq!(Client::connect(s.port).cmd(&["PING"]), V::Simple("PONG".into()));
+    assert_eq!(c.cmd(&["PING"]), V::Simple("PONG".into()));
+}
+
+#[test]
+fn config_set_loglevel_is_live() {
+    let s = TestServer::start(&["--loglevel", "warning"]);
+    let mut c = s.client();
+    let _blocker = std::net::TcpListener::bind(("127.0.0.2", s.port)).unwrap();
+    // Debug lines appear as soon as the level allows them (an optional bind that fails is
+    // logged at debug level), and stop when it goes back.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "bind", "127.0.0.1 -127.0.0.2"]), V::ok());
+    assert!(!s.log().contains("optional bind"));
+    assert_eq!(c.cmd(&["CONFIG", "SET", "loglevel", "debug"]), V::ok());
+    assert_eq!(c.cmd(&["CONFIG", "SET", "bind", "-127.0.0.2 127.0.0.1"]), V::ok());
+    assert!(s.log().contains("optional bind 127.0.0.2"), "{}", s.log());
+    assert_eq!(c.cmd(&["CONFIG", "SET", "loglevel", "nothing"]), V::ok());
+    let before = s.log().len();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "bind", "127.0.0.1 -127.0.0.2"]), V::ok());
+    assert_eq!(s.log().len(), before);
+    assert_eq!(c.cmd(&["CONFIG", "GET", "loglevel"]), V::Array(vec![V::bulk("loglevel"), V::bulk("nothing")]));
+    assert_eq!(c.cmd(&["CONFIG", "SET", "loglevel", "loud"]).text(), "ERR CONFIG SET failed (possibly related to argument 'loglevel') - argument(s) must be one of the following: debug, verbose, notice, warning, nothing");
+}

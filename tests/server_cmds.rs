@@ -295,3 +295,151 @@ fn monitor_slowlog_latency_memory() {
     assert!(stats.array().iter().any(|v| v.text() == "keys.count"));
     assert_eq!(c.cmd(&["MEMORY", "NOPE"]), V::err("ERR unknown subcommand 'NOPE'. Try MEMORY HELP."));
 }
+
+#[test]
+fn latency_monitor_records_slow_commands() {
+    let s = TestServer::start(&["--enable-debug-command", "yes"]);
+    let mut c = s.client();
+    // Off by default: nothing is recorded, and the doctor says so.
+    c.cmd(&["DEBUG", "SLEEP", "0.05"]);
+    assert_eq!(c.cmd(&["LATENCY", "LATEST"]), V::Array(vec![]));
+    assert_eq!(c.cmd(&["LATENCY", "HISTORY", "command"]), V::Array(vec![]));
+    assert_eq!(c.cmd(&["LATENCY", "GRAPH", "command"]), V::err("ERR No samples available for event 'command'"));
+
+    assert_eq!(c.cmd(&["CONFIG", "SET", "latency-monitor-threshold", "200"]), V::ok());
+    assert!(c.cmd(&["LATENCY", "DOCTOR"]).text().starts_with("Dave, no latency spike was observed"));
+    c.cmd(&["DEBUG", "SLEEP", "0.05"]); // below the threshold
+    assert_eq!(c.cmd(&["LATENCY", "LATEST"]), V::Array(vec![]));
+    c.cmd(&["DEBUG", "SLEEP", "0.25"]);
+    let latest = c.cmd(&["LATENCY", "LATEST"]);
+    let row = latest.array()[0].array();
+    assert_eq!(row[0], V::bulk("command"));
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    assert!((row[1].int() - now).abs() <= 2, "{row:?}");
+    assert!(row[2].int() >= 250 && row[2].int() < 2000, "{row:?}");
+    assert_eq!(row[3], row[2]);
+    let hist = c.cmd(&["LATENCY", "HISTORY", "command"]);
+    assert_eq!(hist.array().len(), 1);
+    assert_eq!(hist.array()[0].array()[1], row[2]);
+    // An unknown event name, and names are case-sensitive for HISTORY.
+    assert_eq!(c.cmd(&["LATENCY", "HISTORY", "COMMAND"]), V::Array(vec![]));
+
+    let graph = c.cmd(&["LATENCY", "GRAPH", "command"]).text();
+    let lines: Vec<&str> = graph.lines().collect();
+    assert!(lines[0].starts_with("command - high ") && lines[0].contains("(all time high "), "{graph}");
+    assert_eq!(lines[1], "-".repeat(80));
+    assert_eq!(lines[5], "_");
+
+    let doctor = c.cmd(&["LATENCY", "DOCTOR"]).text();
+    assert!(doctor.starts_with("Dave, I have observed latency spikes in this Redis instance."), "{doctor}");
+    assert!(doctor.contains("1. command: 1 latency spikes (average "), "{doctor}");
+    assert!(doctor.contains("- Check your Slow Log"), "{doctor}");
+
+    // RESET: by name (case-insensitive), then everything.
+    assert_eq!(c.cmd(&["LATENCY", "RESET", "nosuch"]), V::Int(0));
+    assert_eq!(c.cmd(&["LATENCY", "RESET", "COMMAND", "command"]), V::Int(1));
+    assert_eq!(c.cmd(&["LATENCY", "LATEST"]), V::Array(vec![]));
+    c.cmd(&["DEBUG", "SLEEP", "0.21"]);
+    assert_eq!(c.cmd(&["LATENCY", "RESET"]), V::Int(1));
+
+    // Inside MULTI the slow command is recorded too.
+    c.cmd(&["MULTI"]);
+    c.cmd(&["DEBUG", "SLEEP", "0.21"]);
+    c.cmd(&["EXEC"]);
+    let latest = c.cmd(&["LATENCY", "LATEST"]);
+    assert_eq!(latest.array()[0].array()[0], V::bulk("command"));
+
+    // Errors and arity as Redis 7.2.
+    assert_eq!(c.cmd(&["LATENCY", "HISTORY"]), V::err("ERR wrong number of arguments for 'latency|history' command"));
+    assert_eq!(c.cmd(&["LATENCY", "LATEST", "x"]), V::err("ERR wrong number of arguments for 'latency|latest' command"));
+    assert_eq!(c.cmd(&["LATENCY", "NOPE"]), V::err("ERR unknown subcommand 'NOPE'. Try LATENCY HELP."));
+    assert_eq!(c.cmd(&["CONFIG", "SET", "latency-monitor-threshold", "-1"]).text().starts_with("ERR CONFIG SET failed"), true);
+}
+
+#[test]
+fn latency_histogram_per_command() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    for _ in 0..5 {
+        c.cmd(&["SET", "k", "v"]);
+    }
+    c.cmd(&["CONFIG", "GET", "port"]);
+    let h = c.cmd(&["LATENCY", "HISTOGRAM", "set", "nosuch", "config"]);
+    let a = h.array();
+    // RESP2: a flat map: name, {calls, histogram_usec}.
+    assert_eq!(a[0], V::bulk("set"));
+    let m = a[1].array();
+    assert_eq!(m[0], V::bulk("calls"));
+    assert_eq!(m[1], V::Int(5));
+    assert_eq!(m[2], V::bulk("histogram_usec"));
+    let buckets = m[3].array();
+    assert!(!buckets.is_empty() && buckets.len() % 2 == 0);
+    // Bucket labels are Redis's: 1, 2, 4, 8, 16, 33, 66, 132 ... usec; counts are cumulative.
+    let labels = [1, 2, 4, 8, 16, 33, 66, 132, 264, 528, 1056, 2113, 4227, 8454, 16908, 33816, 67633, 135266, 270532, 541065, 1073741];
+    let mut last = 0;
+    for pair in buckets.chunks(2) {
+        assert!(labels.contains(&pair[0].int()), "{pair:?}");
+        assert!(pair[1].int() > last);
+        last = pair[1].int();
+    }
+    assert_eq!(last, 5);
+    // The container names its subcommands with data.
+    assert_eq!(a[2], V::bulk("config|get"));
+    assert_eq!(a.len(), 4);
+    // All commands, and an exact subcommand name.
+    let all = c.cmd(&["LATENCY", "HISTOGRAM"]);
+    assert!(all.array().contains(&V::bulk("set")) && all.array().contains(&V::bulk("latency|histogram")));
+    assert_eq!(c.cmd(&["LATENCY", "HISTOGRAM", "CONFIG|GET"]).array()[0], V::bulk("config|get"));
+    assert_eq!(c.cmd(&["LATENCY", "HISTOGRAM", "nosuch"]), V::Array(vec![]));
+    // RESP3: maps.
+    c.cmd(&["HELLO", "3"]);
+    match c.cmd(&["LATENCY", "HISTOGRAM", "set"]) {
+        V::Map(m) => {
+            assert_eq!(m[0].0, V::bulk("set"));
+            assert!(matches!(&m[0].1, V::Map(inner) if inner.len() == 2));
+        }
+        other => panic!("{other:?}"),
+    }
+    // INFO latencystats follows the histogram; CONFIG RESETSTAT clears it.
+    let info = c.cmd(&["INFO", "latencystats"]).text();
+    assert!(info.contains("latency_percentiles_usec_set:p50="), "{info}");
+    c.cmd(&["CONFIG", "RESETSTAT"]);
+    c.cmd(&["HELLO", "2"]);
+    assert_eq!(c.cmd(&["LATENCY", "HISTOGRAM", "set"]), V::Array(vec![]));
+    // latency-tracking no: nothing recorded.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "latency-tracking", "no"]), V::ok());
+    c.cmd(&["SET", "k", "v"]);
+    assert_eq!(c.cmd(&["LATENCY", "HISTOGRAM", "set"]), V::Array(vec![]));
+    assert!(!c.cmd(&["INFO", "latencystats"]).text().contains("latency_percentiles_usec_set"));
+}
+
+#[test]
+fn info_memory_is_consistent() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    for i in 0..2000 {
+        c.cmd(&["SET", &format!("key:{i}"), &"x".repeat(100)]);
+    }
+    let info = c.cmd(&["INFO", "memory"]).text();
+    let f = |k: &str| -> f64 {
+        info_fields(&info).into_iter().find(|(_, n, _)| n == k).map(|(_, _, v)| v.trim_end_matches('%').parse::<f64>().unwrap()).unwrap()
+    };
+    let used = f("used_memory");
+    assert!(f("used_memory_peak") >= used);
+    assert!(f("used_memory_rss") > 0.0);
+    assert!(f("used_memory_startup") < used);
+    assert_eq!(f("used_memory_dataset") + f("used_memory_overhead"), used);
+    // 2000 values of 100 bytes: the dataset holds at least that.
+    assert!(f("used_memory_dataset") >= 200_000.0, "{info}");
+    assert!(f("used_memory_dataset_perc") <= 100.0);
+    let frag = f("mem_fragmentation_ratio");
+    assert!((frag - f("used_memory_rss") / used).abs() < 0.01);
+    // The peak survives the memory going away.
+    c.cmd(&["FLUSHALL"]);
+    let info2 = c.cmd(&["INFO", "memory"]).text();
+    let g = |k: &str| -> f64 { info_fields(&info2).into_iter().find(|(_, n, _)| n == k).map(|(_, _, v)| v.parse::<f64>().unwrap()).unwrap() };
+    assert!(g("used_memory_peak") >= used);
+    assert!(g("used_memory") < used);
+    c.cmd(&["SCRIPT", "LOAD", "return 1"]);
+    assert!(c.cmd(&["INFO", "memory"]).text().contains("number_of_cached_scripts:1\r\n"));
+}

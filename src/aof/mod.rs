@@ -225,6 +225,7 @@ pub fn install_log_file(srv: &mut Server, file: Box<dyn vk_storage::io::LogFile>
     let mut cfg = WriterConfig::new(policy);
     cfg.start_lsn = srv.aof.lsn_high;
     cfg.on_event = Some(durable_callback(srv.shared.clone(), poisoned.clone(), policy));
+    let file = crate::latency::TimedLogFile::wrap(file, policy == FsyncPolicy::Always);
     let w = Arc::new(LogWriter::start(file, cfg).map_err(|e| format!("can't start the AOF writer: {e}"))?);
     srv.aof.poisoned = poisoned;
     srv.aof.policy = policy;

@@ -118,6 +118,17 @@ fn info_line(srv: &Server, cs: &ClientShared, me: Option<&[Bytes]>) -> String {
     if srv.waiters.contains_key(&id) || cs.postponed.load(Ordering::Relaxed) {
         flags.push('b');
     }
+    let tracking = srv.tracking.clients.get(&id);
+    if let Some(t) = tracking {
+        flags.push('t');
+        if t.broken_redirect {
+            flags.push('R');
+        }
+        if t.bcast {
+            flags.push('B');
+        }
+    }
+    let redir = tracking.map(|t| t.redirect as i64).unwrap_or(-1);
     if srv.watches.values().any(|ws| ws.iter().any(|(cid, f)| *cid == id && f.load(Ordering::Relaxed))) {
         flags.push('d');
     }
@@ -145,7 +156,7 @@ fn info_line(srv: &Server, cs: &ClientShared, me: Option<&[Bytes]>) -> String {
     format!(
         "id={id} addr={} laddr={} fd={} name={name} age={age} idle={idle} flags={flags} db={} sub={} psub={} ssub={} \
          multi={multi} qbuf={qbuf} qbuf-free=0 argv-mem={argv_mem} multi-mem=0 rbs={rbs} rbp=0 obl=0 oll=0 omem={omem} \
-         tot-mem={tot_mem} events=r cmd={} user={} redir=-1 resp={} lib-name={lib_name} lib-ver={lib_ver}",
+         tot-mem={tot_mem} events=r cmd={} user={} redir={redir} resp={} lib-name={lib_name} lib-ver={lib_ver}",
         cs.addr,
         cs.laddr,
         cs.fd,
@@ -301,34 +312,413 @@ fn client_no_touch(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     }
 }
 
-/// CLIENT GETREDIR: tracking is never enabled here, so -1.
-fn client_getredir(_ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
-    Reply::Int(-1)
+// ---------------------------------------------------------------------------------------------
+// Client-side caching (CLIENT TRACKING), as Redis 7.2's tracking.c
+// ---------------------------------------------------------------------------------------------
+
+/// One tracking client's options.
+#[derive(Clone, Debug, Default)]
+pub struct TrackOpts {
+    /// REDIRECT target (0 = none).
+    pub redirect: u64,
+    pub bcast: bool,
+    pub optin: bool,
+    pub optout: bool,
+    pub noloop: bool,
+    /// BCAST prefixes ("" = every key), sorted.
+    pub prefixes: Vec<Bytes>,
+    /// CLIENT CACHING yes|no given for the next command.
+    pub caching: Option<bool>,
+    /// The redirect target was found gone (flag `R`, TRACKINGINFO `broken_redirect`).
+    pub broken_redirect: bool,
 }
 
-/// CLIENT TRACKING ON|OFF [...]: client-side caching is not supported; OFF is a no-op.
-fn client_tracking(_ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
-    match on_off(&argv[2]) {
-        Some(false) => Reply::ok(),
-        Some(true) => Reply::Error("ERR CLIENT TRACKING ON is not supported by this server".into()),
-        None => err::syntax(),
+/// Server-wide tracking state.
+#[derive(Default)]
+pub struct Tracking {
+    /// Clients with tracking on, by id.
+    pub clients: hashbrown::HashMap<u64, TrackOpts>,
+    /// Key → ids of the (default mode) clients that may have cached it.
+    pub table: hashbrown::HashMap<Bytes, hashbrown::HashSet<u64>>,
+    /// BCAST prefix → subscribed clients, and the keys modified since the last broadcast
+    /// (key → the client that modified it last, for NOLOOP).
+    pub prefixes: std::collections::BTreeMap<Bytes, (Vec<u64>, std::collections::BTreeMap<Bytes, u64>)>,
+    /// The client whose command is executing (0 for the server's own work).
+    pub current: u64,
+    /// `tracking-table-max-keys` (read from the configuration on first use; 0 = no limit).
+    pub max_keys: Option<usize>,
+}
+
+impl Tracking {
+    pub fn active(&self) -> bool {
+        !self.clients.is_empty()
     }
 }
 
-/// CLIENT TRACKINGINFO (tracking is always off).
-fn client_trackinginfo(_ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
+/// Where an invalidation for `id` goes: the client itself or its REDIRECT target, as a RESP3
+/// push `invalidate`, or a `__redis__:invalidate` message to a subscribed RESP2 target.
+/// `keys` None is the FLUSHALL/FLUSHDB invalidation (null).
+fn send_invalidation(srv: &mut Server, id: u64, keys: Option<Vec<Bytes>>) {
+    let Some(opts) = srv.tracking.clients.get(&id) else { return };
+    let redirect = opts.redirect;
+    let dest_id = if redirect != 0 { redirect } else { id };
+    let Some(dest) = srv.clients.get(&dest_id).filter(|c| !c.killed.load(Ordering::Relaxed)).cloned() else {
+        if redirect != 0 {
+            // The target is gone: tell a RESP3 client so (Redis's tracking-redir-broken).
+            if let Some(o) = srv.tracking.clients.get_mut(&id) {
+                o.broken_redirect = true;
+            }
+            if let Some(me) = srv.clients.get(&id) {
+                if me.resp.load(Ordering::Relaxed) >= 3 {
+                    let _ = me.push.send(Reply::Push(vec![Reply::bulk_str("tracking-redir-broken"), Reply::Int(redirect as i64)]));
+                }
+            }
+        }
+        return;
+    };
+    let payload = match keys {
+        Some(k) => Reply::Array(k.into_iter().map(Reply::bulk).collect()),
+        None => Reply::Nil,
+    };
+    if dest.resp.load(Ordering::Relaxed) >= 3 {
+        let _ = dest.push.send(Reply::Push(vec![Reply::bulk_str("invalidate"), payload]));
+    } else if redirect != 0
+        && srv.pubsub.channels.get(&b"__redis__:invalidate"[..]).is_some_and(|subs| subs.contains_key(&dest_id))
+    {
+        let _ = dest.push.send(Reply::Push(vec![
+            Reply::bulk_str("message"),
+            Reply::bulk_str("__redis__:invalidate"),
+            payload,
+        ]));
+    }
+    // A RESP2 client without a redirect cannot receive anything (as in Redis).
+}
+
+/// After a command ran for `client_id` (hook in `server::call`): remembers the keys a read-only
+/// command read (default mode, honouring OPTIN/OPTOUT + CLIENT CACHING), and forgets CLIENT
+/// CACHING once the command it was given for has run.
+pub fn tracking_after_call(srv: &mut Server, client_id: u64, in_multi: bool, spec: &CommandSpec, argv: &[Bytes]) {
+    let Some(opts) = srv.tracking.clients.get(&client_id) else { return };
+    let is_caching = spec.name == "caching" && argv.len() >= 2 && argv[0].eq_ignore_ascii_case(b"client");
+    if spec.has(READONLY) && !opts.bcast && !matches!(spec.name, "eval_ro" | "evalsha_ro" | "fcall_ro") {
+        let given = opts.caching.is_some();
+        if !((opts.optin && !given) || (opts.optout && given)) {
+            for i in spec.key_indexes(argv) {
+                if let Some(k) = argv.get(i) {
+                    // A copy: the argument may share a large network buffer.
+                    match srv.tracking.table.get_mut(&k[..]) {
+                        Some(ids) => {
+                            ids.insert(client_id);
+                        }
+                        None => {
+                            srv.tracking.table.insert(Bytes::copy_from_slice(k), std::iter::once(client_id).collect());
+                        }
+                    }
+                }
+            }
+            limit_table(srv);
+        }
+    }
+    if !is_caching && !in_multi && srv.exec_depth == 0 {
+        if let Some(o) = srv.tracking.clients.get_mut(&client_id) {
+            o.caching = None;
+        }
+    }
+}
+
+/// `tracking-table-max-keys`: past the limit, keys are dropped from the table and their
+/// clients told to forget them (as Redis's trackingLimitUsedSlots).
+fn limit_table(srv: &mut Server) {
+    let max = *srv.tracking.max_keys.get_or_insert_with(|| {
+        srv.config.other.get("tracking-table-max-keys").and_then(|v| v.parse().ok()).unwrap_or(1_000_000)
+    });
+    if max == 0 || srv.tracking.table.len() <= max {
+        return;
+    }
+    let excess: Vec<Bytes> = srv.tracking.table.keys().take(srv.tracking.table.len() - max).cloned().collect();
+    for key in excess {
+        let Some(ids) = srv.tracking.table.remove(&key) else { continue };
+        for id in ids {
+            if srv.tracking.clients.get(&id).is_some_and(|o| !o.bcast) {
+                send_invalidation(srv, id, Some(vec![key.clone()]));
+            }
+        }
+    }
+}
+
+/// CLIENT CACHING is forgotten after EXEC too (the commands it covered ran inside).
+pub fn tracking_after_exec(srv: &mut Server, client_id: u64) {
+    if let Some(o) = srv.tracking.clients.get_mut(&client_id) {
+        o.caching = None;
+    }
+}
+
+/// A key was modified (hook in `Server::signal_modified`): invalidates it for the clients that
+/// may cache it, and queues it for BCAST clients of a matching prefix.
+pub fn tracking_invalidate_key(srv: &mut Server, key: &[u8]) {
+    let current = srv.tracking.current;
+    if !srv.tracking.prefixes.is_empty() {
+        for (prefix, (_, pending)) in srv.tracking.prefixes.iter_mut() {
+            if key.starts_with(prefix) {
+                pending.insert(Bytes::copy_from_slice(key), current);
+            }
+        }
+    }
+    let Some(ids) = srv.tracking.table.remove(key) else { return };
+    let mut ids: Vec<u64> = ids.into_iter().collect();
+    ids.sort_unstable();
+    for id in ids {
+        let Some(o) = srv.tracking.clients.get(&id) else { continue };
+        if o.bcast || (o.noloop && id == current) {
+            continue;
+        }
+        send_invalidation(srv, id, Some(vec![Bytes::copy_from_slice(key)]));
+    }
+}
+
+/// Sends the BCAST invalidations gathered since the last call: one message per prefix with
+/// every key modified under it (Redis does this before sleeping; we do it after each command).
+pub fn tracking_broadcast(srv: &mut Server) {
+    if srv.tracking.prefixes.values().all(|(_, p)| p.is_empty()) {
+        return;
+    }
+    let mut sends: Vec<(u64, Vec<Bytes>)> = Vec::new();
+    for (_, (ids, pending)) in srv.tracking.prefixes.iter_mut() {
+        if pending.is_empty() {
+            continue;
+        }
+        let keys = std::mem::take(pending);
+        for id in ids.iter() {
+            let noloop = srv.tracking.clients.get(id).is_some_and(|o| o.noloop);
+            let list: Vec<Bytes> = keys.iter().filter(|(_, by)| !noloop || **by != *id).map(|(k, _)| k.clone()).collect();
+            if !list.is_empty() {
+                sends.push((*id, list));
+            }
+        }
+    }
+    for (id, keys) in sends {
+        send_invalidation(srv, id, Some(keys));
+    }
+}
+
+/// FLUSHALL / FLUSHDB: every tracking client gets the null invalidation; the table is emptied.
+pub fn tracking_invalidate_all(srv: &mut Server) {
+    if !srv.tracking.active() {
+        return;
+    }
+    let mut ids: Vec<u64> = srv.tracking.clients.keys().copied().collect();
+    ids.sort_unstable();
+    for id in ids {
+        send_invalidation(srv, id, None);
+    }
+    srv.tracking.table.clear();
+}
+
+/// Turns tracking off for a client (CLIENT TRACKING OFF, RESET, disconnection).
+pub fn tracking_disable(srv: &mut Server, id: u64) {
+    if let Some(o) = srv.tracking.clients.remove(&id) {
+        for p in &o.prefixes {
+            if let Some((ids, _)) = srv.tracking.prefixes.get_mut(p) {
+                ids.retain(|x| *x != id);
+                if ids.is_empty() {
+                    srv.tracking.prefixes.remove(p);
+                }
+            }
+        }
+    }
+}
+
+/// Drops the tracking state of clients that are gone.
+pub fn tracking_purge(srv: &mut Server) {
+    let gone: Vec<u64> = srv.tracking.clients.keys().filter(|id| !srv.clients.contains_key(*id)).copied().collect();
+    for id in gone {
+        tracking_disable(srv, id);
+    }
+}
+
+/// CLIENT GETREDIR
+fn client_getredir(ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
+    match ctx.srv.tracking.clients.get(&ctx.client.id) {
+        Some(o) => Reply::Int(o.redirect as i64),
+        None => Reply::Int(-1),
+    }
+}
+
+/// CLIENT TRACKING ON|OFF [REDIRECT id] [PREFIX p ...] [BCAST] [OPTIN] [OPTOUT] [NOLOOP]
+fn client_tracking(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
+    let mut redirect: u64 = 0;
+    let mut o = TrackOpts::default();
+    let mut prefixes: Vec<Bytes> = Vec::new();
+    let mut j = 3;
+    while j < argv.len() {
+        let more = argv.len() - 1 - j > 0;
+        let opt = argv[j].to_ascii_lowercase();
+        match opt.as_slice() {
+            b"redirect" if more => {
+                j += 1;
+                if redirect != 0 {
+                    return Reply::Error("ERR A client can only redirect to a single other client".into());
+                }
+                let Some(id) = crate::util::parse_i64(&argv[j]) else { return err::not_int() };
+                if id <= 0 || !ctx.srv.clients.contains_key(&(id as u64)) {
+                    return Reply::Error("ERR The client ID you want redirect to does not exist".into());
+                }
+                redirect = id as u64;
+            }
+            b"bcast" => o.bcast = true,
+            b"optin" => o.optin = true,
+            b"optout" => o.optout = true,
+            b"noloop" => o.noloop = true,
+            b"prefix" if more => {
+                j += 1;
+                prefixes.push(Bytes::copy_from_slice(&argv[j]));
+            }
+            _ => return err::syntax(),
+        }
+        j += 1;
+    }
+    let id = ctx.client.id;
+    match on_off(&argv[2]) {
+        Some(true) => {}
+        Some(false) => {
+            tracking_disable(ctx.srv, id);
+            return Reply::ok();
+        }
+        None => return err::syntax(),
+    }
+    let cur = ctx.srv.tracking.clients.get(&id).cloned();
+    if !o.bcast && !prefixes.is_empty() {
+        return Reply::Error("ERR PREFIX option requires BCAST mode to be enabled".into());
+    }
+    if let Some(c) = &cur {
+        if c.bcast != o.bcast {
+            return Reply::Error("ERR You can't switch BCAST mode on/off before disabling tracking for this client, and then re-enabling it with a different mode.".into());
+        }
+    }
+    if o.bcast && (o.optin || o.optout) {
+        return Reply::Error("ERR OPTIN and OPTOUT are not compatible with BCAST".into());
+    }
+    if o.optin && o.optout {
+        return Reply::Error("ERR You can't specify both OPTIN mode and OPTOUT mode".into());
+    }
+    if let Some(c) = &cur {
+        if (o.optin && c.optout) || (o.optout && c.optin) {
+            return Reply::Error("ERR You can't switch OPTIN/OPTOUT mode before disabling tracking for this client, and then re-enabling it with a different mode.".into());
+        }
+    }
+    let overlaps = |a: &[u8], b: &[u8]| {
+        let n = a.len().min(b.len());
+        a[..n] == b[..n]
+    };
+    if o.bcast {
+        let existing: &[Bytes] = cur.as_ref().map(|c| c.prefixes.as_slice()).unwrap_or(&[]);
+        for (i, p) in prefixes.iter().enumerate() {
+            if let Some(e) = existing.iter().find(|e| overlaps(e, p)) {
+                return Reply::Error(format!(
+                    "ERR Prefix '{}' overlaps with an existing prefix '{}'. Prefixes for a single client must not overlap.",
+                    String::from_utf8_lossy(p),
+                    String::from_utf8_lossy(e)
+                ));
+            }
+            if let Some(q) = prefixes[i + 1..].iter().find(|q| overlaps(p, q)) {
+                return Reply::Error(format!(
+                    "ERR Prefix '{}' overlaps with another provided prefix '{}'. Prefixes for a single client must not overlap.",
+                    String::from_utf8_lossy(p),
+                    String::from_utf8_lossy(q)
+                ));
+            }
+        }
+    }
+    // Enable (Redis's enableTracking): flags are replaced, BCAST prefixes are added.
+    let mut all_prefixes = cur.as_ref().map(|c| c.prefixes.clone()).unwrap_or_default();
+    if o.bcast {
+        if prefixes.is_empty() {
+            prefixes.push(Bytes::new());
+        }
+        for p in prefixes {
+            if !all_prefixes.contains(&p) {
+                let entry = ctx.srv.tracking.prefixes.entry(p.clone()).or_default();
+                if !entry.0.contains(&id) {
+                    entry.0.push(id);
+                }
+                all_prefixes.push(p);
+            }
+        }
+    }
+    if cur.is_none() {
+        tracking_purge(ctx.srv);
+    }
+    all_prefixes.sort(); // a radix tree in Redis: lexicographic order
+    o.redirect = redirect;
+    o.prefixes = all_prefixes;
+    o.caching = cur.as_ref().and_then(|c| c.caching);
+    ctx.srv.tracking.clients.insert(id, o);
+    Reply::ok()
+}
+
+/// CLIENT TRACKINGINFO
+fn client_trackinginfo(ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
+    let mut flags = Vec::new();
+    let (redirect, prefixes) = match ctx.srv.tracking.clients.get(&ctx.client.id) {
+        None => {
+            flags.push("off");
+            (-1, Vec::new())
+        }
+        Some(o) => {
+            flags.push("on");
+            if o.bcast {
+                flags.push("bcast");
+            }
+            if o.optin {
+                flags.push("optin");
+                if o.caching == Some(true) {
+                    flags.push("caching-yes");
+                }
+            }
+            if o.optout {
+                flags.push("optout");
+                if o.caching == Some(false) {
+                    flags.push("caching-no");
+                }
+            }
+            if o.noloop {
+                flags.push("noloop");
+            }
+            if o.redirect != 0 && o.broken_redirect {
+                flags.push("broken_redirect");
+            }
+            (o.redirect as i64, o.prefixes.clone())
+        }
+    };
     Reply::Map(vec![
-        (Reply::bulk_str("flags"), Reply::Set(vec![Reply::bulk_str("off")])),
-        (Reply::bulk_str("redirect"), Reply::Int(-1)),
-        (Reply::bulk_str("prefixes"), Reply::Array(vec![])),
+        (Reply::bulk_str("flags"), Reply::Set(flags.into_iter().map(Reply::bulk_str).collect())),
+        (Reply::bulk_str("redirect"), Reply::Int(redirect)),
+        (Reply::bulk_str("prefixes"), Reply::Array(prefixes.into_iter().map(Reply::bulk).collect())),
     ])
 }
 
-/// CLIENT CACHING YES|NO: only valid in OPTIN/OPTOUT tracking, which never is on here.
-fn client_caching(_ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
-    Reply::Error(
-        "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled".into(),
-    )
+/// CLIENT CACHING YES|NO: for the next command, in OPTIN / OPTOUT tracking.
+fn client_caching(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
+    let Some(o) = ctx.srv.tracking.clients.get_mut(&ctx.client.id).filter(|o| o.optin || o.optout) else {
+        return Reply::Error(
+            "ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled".into(),
+        );
+    };
+    let v = argv[2].to_ascii_lowercase();
+    if v == b"yes" {
+        if !o.optin {
+            return Reply::Error("ERR CLIENT CACHING YES is only valid when tracking is enabled in OPTIN mode.".into());
+        }
+        o.caching = Some(true);
+    } else if v == b"no" {
+        if !o.optout {
+            return Reply::Error("ERR CLIENT CACHING NO is only valid when tracking is enabled in OPTOUT mode.".into());
+        }
+        o.caching = Some(false);
+    } else {
+        return err::syntax();
+    }
+    Reply::ok()
 }
 
 /// CLIENT KILL addr | CLIENT KILL [ID id] [TYPE type] [ADDR addr] [LADDR addr] [USER user]

@@ -60,6 +60,7 @@ fn reset(ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
     c.multi = None;
     c.shared.multi_count.store(-1, std::sync::atomic::Ordering::Relaxed);
     crate::server::unwatch_all(ctx.srv, ctx.client);
+    crate::cmd::client::tracking_disable(ctx.srv, ctx.client.id);
     let c = &mut *ctx.client;
     c.select(0);
     c.resp = 2;

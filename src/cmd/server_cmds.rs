@@ -133,6 +133,7 @@ fn flushdb(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     // Only WATCHed keys that existed are touched (as Redis's touchAllWatchedKeysInDb).
     ctx.srv.touch_watched_keys_in_db(db, None);
     ctx.srv.dbs[db].clear();
+    crate::cmd::client::tracking_invalidate_all(ctx.srv);
     ctx.fx.dirty += n + 1;
     Reply::ok()
 }
@@ -147,6 +148,7 @@ fn flushall(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         n += ctx.srv.dbs[i].len() as u64;
         ctx.srv.dbs[i].clear();
     }
+    crate::cmd::client::tracking_invalidate_all(ctx.srv);
     ctx.fx.dirty += n + 1;
     Reply::ok()
 }
@@ -219,8 +221,28 @@ fn config_set(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let pc = ctx.srv.config.enable_protected_configs.clone();
     let allow = pc == "yes" || (pc == "local" && is_local(ctx));
     let loading = ctx.srv.loading;
+    let before = ctx.srv.config.clone();
     match ctx.srv.config.config_set(&pairs, allow, loading) {
         Ok(names) => {
+            // The listeners first: when they cannot change, the whole CONFIG SET is undone
+            // (Redis's restoreBackupConfig) and the old listeners keep serving.
+            if names.iter().any(|n| *n == "port" || *n == "bind") {
+                let arg = if names.contains(&"port") && before.port != ctx.srv.config.port { "port" } else { "bind" };
+                let changed = before.port != ctx.srv.config.port || before.bind != ctx.srv.config.bind;
+                if changed {
+                    if let Err(e) = apply_listeners(ctx) {
+                        tracing::warn!("CONFIG SET {arg}: {e}");
+                        ctx.srv.config = before;
+                        crate::latency::sync_config(&ctx.srv.config);
+                        let why = if arg == "port" {
+                            "Unable to listen on this port. Check server logs."
+                        } else {
+                            "Failed to bind to specified addresses."
+                        };
+                        return Reply::Error(format!("ERR CONFIG SET failed (possibly related to argument '{arg}') - {why}"));
+                    }
+                }
+            }
             for n in names {
                 if let Err(e) = apply_config_change(ctx, n) {
                     return Reply::Error(format!("ERR CONFIG SET failed (possibly related to argument '{n}') - {e}"));
@@ -230,6 +252,14 @@ fn config_set(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         }
         Err(e) => Reply::Error(e),
     }
+}
+
+/// Moves the listening sockets to the configured `bind` / `port` (see `net::rebind`).
+fn apply_listeners(ctx: &mut Ctx) -> Result<(), String> {
+    let Some(shared) = ctx.srv.shared.upgrade() else { return Ok(()) };
+    crate::net::rebind(&shared, &ctx.srv.config.bind, ctx.srv.config.port)?;
+    ctx.srv.tcp_port = ctx.srv.config.port;
+    Ok(())
 }
 
 /// Side effects of a parameter changed by CONFIG SET.
@@ -243,9 +273,8 @@ fn apply_config_change(ctx: &mut Ctx, name: &str) -> Result<(), String> {
             let max = ctx.srv.config.slowlog_max_len as usize;
             ctx.srv.slowlog.truncate(max);
         }
-        "port" | "bind" => {
-            tracing::warn!("CONFIG SET {name}: the new value takes effect at the next restart");
-        }
+        "loglevel" => crate::config::apply_loglevel(&ctx.srv.config.loglevel),
+        "tracking-table-max-keys" => ctx.srv.tracking.max_keys = None,
         _ => {}
     }
     Ok(())
@@ -750,53 +779,106 @@ fn slowlog_help(_ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
 }
 
 fn latency_latest(_ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
-    Reply::Array(vec![])
+    Reply::Array(
+        crate::latency::latest()
+            .into_iter()
+            .map(|(e, t, l, max)| {
+                Reply::Array(vec![Reply::bulk_str(&e), Reply::Int(t), Reply::Int(l as i64), Reply::Int(max as i64)])
+            })
+            .collect(),
+    )
 }
 
-fn latency_history(_ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
-    Reply::Array(vec![])
+fn latency_history(_ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
+    let Some((_, ts)) = crate::latency::series(&argv[2]) else { return Reply::Array(vec![]) };
+    Reply::Array(
+        ts.ordered().into_iter().map(|(t, l)| Reply::Array(vec![Reply::Int(t), Reply::Int(l as i64)])).collect(),
+    )
 }
 
-fn latency_reset(_ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
-    Reply::Int(0)
+fn latency_reset(_ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
+    if argv.len() == 2 {
+        return Reply::Int(crate::latency::reset(None) as i64);
+    }
+    Reply::Int(argv[2..].iter().map(|e| crate::latency::reset(Some(e))).sum::<usize>() as i64)
 }
 
 fn latency_graph(_ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
-    Reply::Error(format!("ERR No samples available for event '{}'", text(&argv[2])))
+    match crate::latency::series(&argv[2]) {
+        Some((event, ts)) => Reply::Verbatim("txt", Bytes::from(crate::latency::graph(&event, &ts))),
+        None => Reply::Error(format!("ERR No samples available for event '{}'", text(&argv[2]))),
+    }
 }
 
 fn latency_doctor(ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
-    let msg = if ctx.srv.config.latency_monitor_threshold == 0 {
-        "I'm sorry, Dave, I can't do that. Latency monitoring is disabled in this Redis instance. You may use \"CONFIG SET latency-monitor-threshold <milliseconds>.\" in order to enable it. If we weren't in a deep space mission I'd suggest to take a look at https://redis.io/topics/latency-monitor.\n"
-    } else {
-        "Dave, no latency spike was observed during the lifetime of this Redis instance, not in the slightest bit. I honestly think you ought to sleep tonight.\n"
+    let cx = crate::latency::DoctorContext {
+        slowlog_log_slower_than: ctx.srv.config.slowlog_log_slower_than,
+        appendfsync_always: ctx.srv.config.appendfsync.eq_ignore_ascii_case("always"),
+        hz: ctx.srv.config.hz,
     };
-    Reply::Verbatim("txt", Bytes::from(msg))
+    Reply::Verbatim("txt", Bytes::from(crate::latency::doctor(&cx)))
+}
+
+/// One command's entry of LATENCY HISTOGRAM: `calls` and the cumulative `histogram_usec` map.
+fn histogram_entry(name: &str, h: &crate::latency::Hist) -> (Reply, Reply) {
+    let cdf = crate::latency::hist_cdf(h);
+    (
+        Reply::bulk_str(name),
+        Reply::Map(vec![
+            (Reply::bulk_str("calls"), Reply::Int(crate::latency::hist_total(h) as i64)),
+            (
+                Reply::bulk_str("histogram_usec"),
+                Reply::Map(cdf.into_iter().map(|(us, n)| (Reply::Int(us as i64), Reply::Int(n as i64))).collect()),
+            ),
+        ]),
+    )
 }
 
 fn latency_histogram(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
-    let wanted: Vec<String> = argv[2..].iter().map(|a| text(a).to_ascii_lowercase()).collect();
+    let stats = &ctx.srv.stats.commands;
+    let with_data = |name: &str| stats.get(name).filter(|s| crate::latency::hist_total(&s.hist) > 0);
     let mut out = Vec::new();
-    let mut names: Vec<&String> = ctx.srv.stats.commands.keys().collect();
-    names.sort();
-    for name in names {
-        if !wanted.is_empty() && !wanted.contains(name) {
-            continue;
+    if argv.len() == 2 {
+        let mut names: Vec<&String> = stats.keys().collect();
+        names.sort();
+        for name in names {
+            if let Some(st) = with_data(name) {
+                out.push(histogram_entry(name, &st.hist));
+            }
         }
-        let st = &ctx.srv.stats.commands[name];
-        if st.calls == 0 {
-            continue;
+        return Reply::Map(out);
+    }
+    for arg in &argv[2..] {
+        // A name as COMMAND INFO takes it: "get", "config|get"; unknown names are skipped.
+        let lower = text(arg).to_ascii_lowercase();
+        let (top, sub) = match lower.split_once('|') {
+            Some((t, s)) => (t.to_string(), Some(s.to_string())),
+            None => (lower.clone(), None),
+        };
+        let Some(spec) = COMMANDS.get(top.as_bytes()) else { continue };
+        match sub {
+            Some(sub) => {
+                if spec.subcommands.iter().any(|s| s.name == sub) {
+                    let full = format!("{}|{}", spec.name, sub);
+                    if let Some(st) = with_data(&full) {
+                        out.push(histogram_entry(&full, &st.hist));
+                    }
+                }
+            }
+            None => {
+                if let Some(st) = with_data(spec.name) {
+                    out.push(histogram_entry(spec.name, &st.hist));
+                }
+                let mut subs: Vec<&str> = spec.subcommands.iter().map(|s| s.name).collect();
+                subs.sort();
+                for s in subs {
+                    let full = format!("{}|{}", spec.name, s);
+                    if let Some(st) = with_data(&full) {
+                        out.push(histogram_entry(&full, &st.hist));
+                    }
+                }
+            }
         }
-        // One bucket: the power of two at or above the mean latency.
-        let mean = (st.usec / st.calls.max(1)).max(1);
-        let bucket = mean.next_power_of_two() as i64;
-        out.push((
-            Reply::bulk_str(name),
-            Reply::Map(vec![
-                (Reply::bulk_str("calls"), Reply::Int(st.calls as i64)),
-                (Reply::bulk_str("histogram_usec"), Reply::Map(vec![(Reply::Int(bucket), Reply::Int(st.calls as i64))])),
-            ]),
-        ));
     }
     Reply::Map(out)
 }

@@ -381,7 +381,9 @@ fn evict_one(srv: &mut Server) -> bool {
         _ => sample_coldest(srv, |e| !volatile || e.expire_at != NO_EXPIRE, false, false),
     };
     let Some((db, key)) = pick else { return false };
+    let start = Instant::now();
     srv.dbs[db].remove(&key);
+    crate::latency::sample_since("eviction-del", start);
     srv.stats.evicted_keys += 1;
     srv.signal_modified(db, &key);
     srv.notify_keyspace_event(crate::cmd::notify::EVICTED, "evicted", &key, db);
@@ -406,14 +408,21 @@ pub fn free_memory(srv: &mut Server, budget: Duration) -> bool {
     let mut spill_ok = srv.config.spill_enabled;
     let min = srv.config.spill_min_value_size;
     let mut done = 0;
+    let mut evicted = false;
     loop {
         if !over_limit(srv) {
+            if evicted {
+                crate::latency::sample_since("eviction-cycle", start);
+            }
             return true;
         }
         // Time-bounded, but always make some progress (a loaded machine must not starve it).
         // Out of time while still making progress counts as success, as Redis's
         // `performEvictions` returning EVICT_RUNNING lets the command run.
         if start.elapsed() > budget && done >= 4 {
+            if evicted {
+                crate::latency::sample_since("eviction-cycle", start);
+            }
             return true;
         }
         done += 1;
@@ -434,8 +443,10 @@ pub fn free_memory(srv: &mut Server, budget: Duration) -> bool {
             continue;
         }
         if !evict_one(srv) {
+            crate::latency::sample_since("eviction-cycle", start);
             return false;
         }
+        evicted = true;
     }
 }
 
