@@ -391,6 +391,42 @@ mod tests {
     }
 
     #[test]
+    fn snapshot_keeps_shared_values_and_long_strings() {
+        use crate::types::{Set, Shared};
+        let mut db = Db::new();
+        let long_key = "k".repeat(40);
+        let long_val = vec![b'v'; 100];
+        db.insert(Entry::new(long_key.as_bytes(), Value::from_bytes(&long_val)));
+        db.insert(Entry::new(k("set"), Value::Set(Shared::new(Set::Intset(vec![1, 2])))));
+        db.insert(Entry::new(k("raw"), Value::RawStr(b"ab".to_vec().into())));
+        let snap = db.snapshot();
+        match db.get_mut(b"set").unwrap().value_mut() {
+            Value::Set(s) => **s = Set::Intset(vec![7]),
+            _ => unreachable!(),
+        }
+        match db.get_mut(b"raw").unwrap().value_mut() {
+            Value::RawStr(v) => v.push(b'c'),
+            _ => unreachable!(),
+        }
+        db.insert(Entry::new(long_key.as_bytes(), Value::from_bytes(b"short")));
+        let old = |key: &[u8]| snap.segments.iter().flat_map(|s| s.iter()).find(|e| &*e.key == key).unwrap().value.clone();
+        assert!(matches!(old(b"set"), Value::Set(s) if matches!(&*s, Set::Intset(v) if v == &vec![1, 2])));
+        assert_eq!(old(b"raw").as_str(), Some(&b"ab"[..]));
+        assert_eq!(old(long_key.as_bytes()).as_str(), Some(&long_val[..]));
+        assert_eq!(db.get(b"raw").unwrap().value.as_str(), Some(&b"abc"[..]));
+        assert_eq!(db.get(long_key.as_bytes()).unwrap().value.as_str(), Some(&b"short"[..]));
+        assert!(db.get(long_key.as_bytes()).unwrap().key.len() == 40);
+    }
+
+    #[test]
+    fn small_entries_need_no_allocation() {
+        assert_eq!(std::mem::size_of::<Entry>(), 64);
+        let e = Entry::new(&b"key:000000123456"[..], Value::from_bytes(&[b'x'; 16]));
+        assert!(e.key.is_inline());
+        assert!(matches!(&e.value, Value::Str(s) if s.is_inline()));
+    }
+
+    #[test]
     fn scan_visits_every_key_once() {
         let mut db = Db::new();
         for i in 0..3000 {
