@@ -39,7 +39,7 @@ fn encode(c: &mut Criterion) {
 fn keyspace(c: &mut Criterion) {
     let mut db = Db::new();
     for i in 0..100_000 {
-        db.insert(Entry::new(format!("key:{i}").into_bytes().into(), Value::from_bytes(b"value")));
+        db.insert(Entry::new(format!("key:{i}").into_bytes(), Value::from_bytes(b"value")));
     }
     c.bench_function("get hit in 100k keys", |b| {
         let mut i = 0u64;
@@ -54,7 +54,7 @@ fn keyspace(c: &mut Criterion) {
         b.iter(|| {
             let snap = db.snapshot();
             i = (i + 7919) % 100_000;
-            db.insert(Entry::new(format!("key:{i}").into_bytes().into(), Value::from_bytes(b"new")));
+            db.insert(Entry::new(format!("key:{i}").into_bytes(), Value::from_bytes(b"new")));
             black_box(snap.keys)
         })
     });

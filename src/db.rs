@@ -4,10 +4,17 @@
 //! Snapshots (BGSAVE, AOF rewrite, later a replica's full sync) must see a point-in-time image
 //! without fork. A snapshot clones the vector of `Arc<Segment>` (a few KiB, whatever the dataset
 //! size). A writer that then changes a key calls [`Arc::make_mut`] on that key's segment: if the
-//! snapshot still holds the segment, the segment's table is copied first (keys are cloned, values
-//! are `Arc`s, so only pointers are copied), and the value itself is cloned only when it is
-//! mutated in place while still shared. The snapshot writer drops each segment as soon as it has
-//! serialized it, so the extra memory is bounded by what is written during the snapshot.
+//! snapshot still holds the segment, the segment's table is copied first (short keys and short
+//! string values are stored inline in the entry and copied with it; long strings and every
+//! other value are behind an `Arc`, so only pointers are copied), and a shared value is cloned
+//! only when it is mutated in place while still shared ([`crate::types::Shared`]). The snapshot
+//! writer drops each segment as soon as it has serialized it, so the extra memory is bounded by
+//! what is written during the snapshot.
+//!
+//! # Memory per key
+//! An [`Entry`] is 64 bytes stored directly in the segment's hash table: the key and a string
+//! value of up to [`crate::types::compact::INLINE_CAP`] bytes each live inside it, so a small
+//! key with a small string value costs no heap allocation at all.
 //!
 //! The same structure gives SCAN a stable cursor: the cursor is a segment index, and a segment's
 //! keys are returned together, so a key present for the whole iteration is always returned.
@@ -17,7 +24,7 @@ use std::sync::Arc;
 use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
-use crate::types::Value;
+use crate::types::{CompactStr, Value};
 
 /// Keys and other byte strings stored in the keyspace.
 pub type Sds = Box<[u8]>;
@@ -29,11 +36,14 @@ const SEG_SHIFT: u32 = 64 - SEGMENTS.trailing_zeros();
 /// "No expiry" in [`Entry::expire_at`].
 pub const NO_EXPIRE: i64 = i64::MIN;
 
-/// A key's slot: its value, absolute expiry and access metadata.
+/// A key's slot: its value, absolute expiry and access metadata (64 bytes, see the module
+/// documentation).
 #[derive(Clone, Debug)]
 pub struct Entry {
-    pub key: Sds,
-    pub value: Arc<Value>,
+    /// Inline up to 22 bytes.
+    pub key: CompactStr,
+    /// Short strings inline, everything else shared: cloning an entry never copies a big value.
+    pub value: Value,
     /// Absolute expiry in Unix ms, or [`NO_EXPIRE`].
     pub expire_at: i64,
     /// LRU clock (seconds, 24 bits) or LFU data (16 bits minutes, 8 bits counter), as in Redis.
@@ -41,15 +51,16 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(key: Sds, value: Value) -> Entry {
-        Entry { key, value: Arc::new(value), expire_at: NO_EXPIRE, lru: 0 }
+    pub fn new(key: impl Into<CompactStr>, value: Value) -> Entry {
+        Entry { key: key.into(), value, expire_at: NO_EXPIRE, lru: 0 }
     }
     pub fn expire(&self) -> Option<i64> {
         (self.expire_at != NO_EXPIRE).then_some(self.expire_at)
     }
-    /// The value for in-place mutation; clones it first if a snapshot still shares it.
+    /// The value for in-place mutation. A shared value (collection, grown string) is cloned
+    /// when it is actually mutated while a snapshot still shares it ([`crate::types::Shared`]).
     pub fn value_mut(&mut self) -> &mut Value {
-        Arc::make_mut(&mut self.value)
+        &mut self.value
     }
 }
 
@@ -321,7 +332,7 @@ impl Db {
         }
         for e in s.table.iter() {
             if e.expire_at != NO_EXPIRE && e.expire_at <= now {
-                out.push(e.key.clone());
+                out.push(e.key.to_sds());
             }
         }
     }
@@ -377,6 +388,42 @@ mod tests {
         }
         assert_eq!(n, 5000);
         assert_eq!(db.len(), 2501);
+    }
+
+    #[test]
+    fn snapshot_keeps_shared_values_and_long_strings() {
+        use crate::types::{Set, Shared};
+        let mut db = Db::new();
+        let long_key = "k".repeat(40);
+        let long_val = vec![b'v'; 100];
+        db.insert(Entry::new(long_key.as_bytes(), Value::from_bytes(&long_val)));
+        db.insert(Entry::new(k("set"), Value::Set(Shared::new(Set::Intset(vec![1, 2])))));
+        db.insert(Entry::new(k("raw"), Value::RawStr(b"ab".to_vec().into())));
+        let snap = db.snapshot();
+        match db.get_mut(b"set").unwrap().value_mut() {
+            Value::Set(s) => **s = Set::Intset(vec![7]),
+            _ => unreachable!(),
+        }
+        match db.get_mut(b"raw").unwrap().value_mut() {
+            Value::RawStr(v) => v.push(b'c'),
+            _ => unreachable!(),
+        }
+        db.insert(Entry::new(long_key.as_bytes(), Value::from_bytes(b"short")));
+        let old = |key: &[u8]| snap.segments.iter().flat_map(|s| s.iter()).find(|e| &*e.key == key).unwrap().value.clone();
+        assert!(matches!(old(b"set"), Value::Set(s) if matches!(&*s, Set::Intset(v) if v == &vec![1, 2])));
+        assert_eq!(old(b"raw").as_str(), Some(&b"ab"[..]));
+        assert_eq!(old(long_key.as_bytes()).as_str(), Some(&long_val[..]));
+        assert_eq!(db.get(b"raw").unwrap().value.as_str(), Some(&b"abc"[..]));
+        assert_eq!(db.get(long_key.as_bytes()).unwrap().value.as_str(), Some(&b"short"[..]));
+        assert!(db.get(long_key.as_bytes()).unwrap().key.len() == 40);
+    }
+
+    #[test]
+    fn small_entries_need_no_allocation() {
+        assert_eq!(std::mem::size_of::<Entry>(), 64);
+        let e = Entry::new(&b"key:000000123456"[..], Value::from_bytes(&[b'x'; 16]));
+        assert!(e.key.is_inline());
+        assert!(matches!(&e.value, Value::Str(s) if s.is_inline()));
     }
 
     #[test]

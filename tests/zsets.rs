@@ -545,9 +545,9 @@ mod inproc {
         let mut h = harness();
         let mut c = client(1);
         let sds = |s: &str| s.as_bytes().to_vec().into_boxed_slice();
-        h.srv.dbs[0].insert(Entry::new(sds("int"), Value::Set(Box::new(Set::Intset(vec![1, 2, 3])))));
-        h.srv.dbs[0].insert(Entry::new(sds("lp"), Value::Set(Box::new(Set::Listpack(vec![sds("x"), sds("2")])))));
-        h.srv.dbs[0].insert(Entry::new(sds("ht"), Value::Set(Box::new(Set::Table([sds("x"), sds("w")].into_iter().collect())))));
+        h.srv.dbs[0].insert(Entry::new(sds("int"), Value::Set(vaultkey::types::Shared::new(Set::Intset(vec![1, 2, 3])))));
+        h.srv.dbs[0].insert(Entry::new(sds("lp"), Value::Set(vaultkey::types::Shared::new(Set::Listpack(vec![sds("x"), sds("2")])))));
+        h.srv.dbs[0].insert(Entry::new(sds("ht"), Value::Set(vaultkey::types::Shared::new(Set::Table([sds("x"), sds("w")].into_iter().collect())))));
         h.run(&mut c, &["ZADD", "z", "5", "2", "7", "x", "9", "y"]);
         let bulks = |items: &[&str]| Some(Reply::Array(items.iter().map(|s| Reply::Bulk(Bytes::copy_from_slice(s.as_bytes()))).collect()));
         let flat = |r: Option<Reply>| -> Vec<String> {

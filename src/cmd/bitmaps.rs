@@ -67,7 +67,7 @@ fn string_for_bit_write(ctx: &mut Ctx, key: &[u8], maxbit: u64) -> Result<bool, 
     let need = (maxbit >> 3) as usize + 1;
     match ctx.lookup_write(key) {
         None => {
-            ctx.add_key(key, Value::RawStr(vec![0u8; need]));
+            ctx.add_key(key, Value::RawStr(vec![0u8; need].into()));
             Ok(true)
         }
         Some(e) => {
@@ -291,7 +291,7 @@ fn bitop_impl(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply, Reply> {
         }
         *out = v;
     }
-    ctx.set_key(dest, Value::RawStr(res), false);
+    ctx.set_key(dest, Value::RawStr(res.into()), false);
     ctx.notify(notify::STRING, "set", dest);
     Ok(Reply::Int(maxlen as i64))
 }

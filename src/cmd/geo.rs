@@ -188,7 +188,7 @@ fn geoadd(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     }
     let key = &argv[1];
     let th = ctx.thresholds();
-    let exists = match ctx.peek(key).map(|e| &*e.value) {
+    let exists = match ctx.peek(key).map(|e| &e.value) {
         None => false,
         Some(Value::ZSet(_)) => true,
         Some(_) => return err::wrongtype(),
@@ -197,7 +197,7 @@ fn geoadd(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         if xx {
             return Reply::Int(0);
         }
-        ctx.add_key(key, Value::ZSet(Box::new(ZSet::with_hint(items.len(), items[0].1.len(), &th))));
+        ctx.add_key(key, Value::ZSet(crate::types::Shared::new(ZSet::with_hint(items.len(), items[0].1.len(), &th))));
         ctx.fx.dirty -= 1; // counted below per change, as ZADD does
     }
     let z = match ctx.lookup_write(key).map(|e| e.value_mut()) {
@@ -342,7 +342,7 @@ fn generic(ctx: &mut Ctx, argv: &[Bytes], src: usize, flags: u32) -> Reply {
             Some(_) => return err::wrongtype(),
         }
     };
-    let zobj: Option<&ZSet> = match zval.as_deref() {
+    let zobj: Option<&ZSet> = match zval.as_ref() {
         Some(Value::ZSet(z)) => Some(z),
         _ => None,
     };
@@ -487,7 +487,7 @@ fn generic(ctx: &mut Ctx, argv: &[Bytes], src: usize, flags: u32) -> Reply {
                 found.into_iter().map(|p| (p.member, if storedist { p.dist } else { p.score })).collect();
             pairs.sort_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal).then_with(|| a.0.cmp(&b.0)));
             let th = ctx.thresholds();
-            ctx.set_key(&dst, Value::ZSet(Box::new(ZSet::from_sorted(pairs, &th))), false);
+            ctx.set_key(&dst, Value::ZSet(crate::types::Shared::new(ZSet::from_sorted(pairs, &th))), false);
             ctx.fx.dirty += returned as u64 - 1;
             ctx.notify(notify::ZSET, if search { "geosearchstore" } else { "georadiusstore" }, &dst);
         } else if ctx.delete(&dst) {

@@ -1,6 +1,5 @@
 //! Hash commands: HSET, HGET and friends, counters, HRANDFIELD, HSCAN (Redis 7.2 `t_hash.c`).
 
-use std::sync::Arc;
 
 use bytes::Bytes;
 use rand::Rng;
@@ -37,17 +36,17 @@ pub const MAX_RANDOM_REPLY: u64 = 1 << 22;
 
 /// The value at `key` after the usual read lookup (expiry, hit/miss stats), shared with the
 /// keyspace (cheap clone), so the command may use `ctx` freely while reading it.
-pub fn read_value(ctx: &mut Ctx, key: &[u8]) -> Option<Arc<Value>> {
+pub fn read_value(ctx: &mut Ctx, key: &[u8]) -> Option<Value> {
     ctx.lookup_read(key)?;
     let db = ctx.db_index();
     ctx.srv.dbs[db].get(key).map(|e| e.value.clone())
 }
 
 /// Reads a hash: Ok(None) when missing, Err(WRONGTYPE) for another type.
-fn read_hash(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Arc<Value>>, Reply> {
+fn read_hash(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Value>, Reply> {
     match read_value(ctx, key) {
         None => Ok(None),
-        Some(v) if matches!(&*v, Value::Hash(_)) => Ok(Some(v)),
+        Some(v) if matches!(&v, Value::Hash(_)) => Ok(Some(v)),
         Some(_) => Err(err::wrongtype()),
     }
 }
@@ -64,7 +63,7 @@ fn write_hash<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut Hash>, 
     match ctx.lookup_write(key) {
         None => Ok(None),
         Some(e) => {
-            if !matches!(&*e.value, Value::Hash(_)) {
+            if !matches!(&e.value, Value::Hash(_)) {
                 return Err(err::wrongtype());
             }
             match e.value_mut() {
@@ -95,7 +94,7 @@ fn with_hash<R>(
             let mut h = Hash::default();
             let (_, r) = f(&mut h, &th)?;
             if !h.is_empty() {
-                ctx.add_key(key, Value::Hash(Box::new(h)));
+                ctx.add_key(key, Value::Hash(crate::types::Shared::new(h)));
             }
             Ok(r)
         }
@@ -164,7 +163,7 @@ fn hget(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
 /// HMGET key field [field ...]
 fn hmget(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let v = tri!(read_hash(ctx, &argv[1]));
-    let h = v.as_deref().map(as_hash);
+    let h = v.as_ref().map(as_hash);
     Reply::Array(argv[2..].iter().map(|f| h.and_then(|h| h.get(f)).map(Reply::bulk_slice).unwrap_or(Reply::Nil)).collect())
 }
 

@@ -57,7 +57,7 @@ fn pfadd(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let max_bytes = ctx.srv.config.hll_sparse_max_bytes;
     let mut updated = 0u64;
     if !tri!(check_write(ctx, key)) {
-        ctx.add_key(key, Value::RawStr(hll::new_sparse()));
+        ctx.add_key(key, Value::RawStr(hll::new_sparse().into()));
         // add_key counted the change; PFADD counts one for the whole command.
         updated += 1;
     }
@@ -130,7 +130,7 @@ fn pfmerge(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let dst = &argv[1];
     let max_bytes = ctx.srv.config.hll_sparse_max_bytes;
     if !ctx.exists(dst) {
-        ctx.add_key(dst, Value::RawStr(hll::new_sparse()));
+        ctx.add_key(dst, Value::RawStr(hll::new_sparse().into()));
     }
     let h = hll_mut(ctx, dst);
     if use_dense && hll::to_dense(h).is_err() {

@@ -241,7 +241,7 @@ fn scan_impl(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply, Reply> {
             }
         }
         let expired = !loading && e.expire_at != NO_EXPIRE && e.expire_at <= now;
-        found.push((e.key.clone(), expired));
+        found.push((e.key.to_sds(), expired));
     });
     // Skip trailing empty segments so a finished iteration (or an empty database) answers 0.
     let mut next = next as usize;
@@ -314,7 +314,7 @@ fn object_impl(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply, Reply> {
         "refcount" => {
             // Redis shares the integer objects 0..9999 (unless an LRU/LFU maxmemory policy is in
             // force), which report a fixed huge reference count.
-            let shared = match &*e.value {
+            let shared = match &e.value {
                 Value::Str(s) => crate::util::parse_i64(s).map(|v| (0..10000).contains(&v)).unwrap_or(false),
                 _ => false,
             };

@@ -78,7 +78,7 @@ fn get_list<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c List>, Reply>
 fn check_list_write(ctx: &mut Ctx, key: &[u8]) -> Result<bool, Reply> {
     match ctx.lookup_write(key) {
         None => Ok(false),
-        Some(e) if matches!(*e.value, Value::List(_)) => Ok(true),
+        Some(e) if matches!(e.value, Value::List(_)) => Ok(true),
         Some(_) => Err(err::wrongtype()),
     }
 }
@@ -176,7 +176,7 @@ fn push_into(ctx: &mut Ctx, key: &[u8], values: &[&[u8]], head: bool, exists: bo
         let mut l = List::new();
         l.push_many(f, values, head);
         let n = l.len();
-        ctx.add_key(key, Value::List(Box::new(l)));
+        ctx.add_key(key, Value::List(crate::types::Shared::new(l)));
         n
     }
 }
@@ -515,7 +515,7 @@ fn do_move(ctx: &mut Ctx, src: &[u8], dst: &[u8], from_head: bool, to_head: bool
     } else {
         let mut l = List::new();
         l.push(f, value, to_head);
-        ctx.add_key(dst, Value::List(Box::new(l)));
+        ctx.add_key(dst, Value::List(crate::types::Shared::new(l)));
     }
     ctx.notify(notify::LIST, if to_head { "lpush" } else { "rpush" }, dst);
     elements_removed(ctx, src, from_head);
@@ -623,7 +623,7 @@ fn rerun_without_list(ctx: &mut Ctx, keys: &[Bytes]) -> bool {
         return false;
     }
     let db = ctx.client.db;
-    !keys.iter().any(|k| match ctx.srv.dbs[db].get(k).map(|e| &*e.value) {
+    !keys.iter().any(|k| match ctx.srv.dbs[db].get(k).map(|e| &e.value) {
         Some(Value::List(l)) => !l.is_empty(),
         _ => false,
     })

@@ -365,7 +365,7 @@ impl<'a> Ctx<'a> {
     /// e.g. SORT BY/GET patterns; declared keys were loaded by `spill::prepare_keys`).
     fn unspill(&mut self, key: &[u8]) {
         let db = self.client.db;
-        if self.srv.spill.any && matches!(self.srv.dbs[db].get(key).map(|e| &*e.value), Some(Value::Spilled(_))) {
+        if self.srv.spill.any && matches!(self.srv.dbs[db].get(key).map(|e| &e.value), Some(Value::Spilled(_))) {
             let _ = crate::spill::load_key(self.srv, db, key);
         }
     }
@@ -415,7 +415,7 @@ impl<'a> Ctx<'a> {
                     e.lru = lru;
                 }
             }
-            self.srv.dbs[db].get(key).map(|e| &*e.value)
+            self.srv.dbs[db].get(key).map(|e| &e.value)
         } else {
             self.srv.stats.keyspace_misses += 1;
             self.notify(notify::KEY_MISS, "keymiss", key);
@@ -452,7 +452,7 @@ impl<'a> Ctx<'a> {
         let db = self.client.db;
         let lru = self.srv.lru_clock();
         let old_expire = if keep_ttl { self.srv.dbs[db].get(key).map(|e| e.expire_at) } else { None };
-        let mut entry = Entry::new(key.into(), value);
+        let mut entry = Entry::new(key, value);
         entry.expire_at = old_expire.unwrap_or(NO_EXPIRE);
         entry.lru = lru;
         self.srv.dbs[db].insert(entry);
@@ -480,7 +480,7 @@ impl<'a> Ctx<'a> {
     /// event as Redis does.
     pub fn delete_if_empty(&mut self, key: &[u8]) -> bool {
         let db = self.client.db;
-        let empty = match self.srv.dbs[db].get(key).map(|e| &*e.value) {
+        let empty = match self.srv.dbs[db].get(key).map(|e| &e.value) {
             Some(Value::List(l)) => l.is_empty(),
             Some(Value::Hash(h)) => h.is_empty(),
             Some(Value::Set(s)) => s.is_empty(),

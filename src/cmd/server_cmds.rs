@@ -1118,7 +1118,7 @@ fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             let v: &Value = &e.value;
             let mut out = format!(
                 "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",
-                std::sync::Arc::as_ptr(&e.value),
+                &e.value as *const Value,
                 v.encoding_name(),
                 v.approx_size().max(1),
                 e.lru,

@@ -1,7 +1,6 @@
 //! Set commands (Redis 7.2 `t_set.c`): SADD, SREM, membership, SPOP/SRANDMEMBER, SMOVE, the
 //! SINTER/SUNION/SDIFF family with their *STORE variants, SINTERCARD, SSCAN.
 
-use std::sync::Arc;
 
 use bytes::Bytes;
 use rand::Rng;
@@ -59,10 +58,10 @@ fn sintercard_keys(argv: &[Bytes]) -> Vec<usize> {
 }
 
 /// Reads a set: Ok(None) when missing, Err(WRONGTYPE) for another type.
-fn read_set(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Arc<Value>>, Reply> {
+fn read_set(ctx: &mut Ctx, key: &[u8]) -> Result<Option<Value>, Reply> {
     match read_value(ctx, key) {
         None => Ok(None),
-        Some(v) if matches!(&*v, Value::Set(_)) => Ok(Some(v)),
+        Some(v) if matches!(&v, Value::Set(_)) => Ok(Some(v)),
         Some(_) => Err(err::wrongtype()),
     }
 }
@@ -79,7 +78,7 @@ fn write_set<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut Set>, Re
     match ctx.lookup_write(key) {
         None => Ok(None),
         Some(e) => {
-            if !matches!(&*e.value, Value::Set(_)) {
+            if !matches!(&e.value, Value::Set(_)) {
                 return Err(err::wrongtype());
             }
             match e.value_mut() {
@@ -94,7 +93,7 @@ fn write_set<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c mut Set>, Re
 fn check_set_type(ctx: &mut Ctx, key: &[u8]) -> Result<bool, Reply> {
     match ctx.lookup_write(key) {
         None => Ok(false),
-        Some(e) if matches!(&*e.value, Value::Set(_)) => Ok(true),
+        Some(e) if matches!(&e.value, Value::Set(_)) => Ok(true),
         Some(_) => Err(err::wrongtype()),
     }
 }
@@ -120,7 +119,7 @@ fn sadd(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         None => {
             let mut s = Set::create(&argv[2], n, &th);
             let added = argv[2..].iter().filter(|m| s.add(m, &th)).count();
-            ctx.add_key(key, Value::Set(Box::new(s)));
+            ctx.add_key(key, Value::Set(crate::types::Shared::new(s)));
             added
         }
     };
@@ -162,7 +161,7 @@ fn sismember(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
 /// SMISMEMBER key member [member ...]
 fn smismember(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let v = tri!(read_set(ctx, &argv[1]));
-    let s = v.as_deref().map(as_set);
+    let s = v.as_ref().map(as_set);
     Reply::Array(argv[2..].iter().map(|m| Reply::Int(s.map(|s| s.contains(m)).unwrap_or(false) as i64)).collect())
 }
 
@@ -369,7 +368,7 @@ fn smove(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let th = ctx.thresholds();
     match ctx.lookup_write(src) {
         None => return Reply::Int(0),
-        Some(e) if !matches!(&*e.value, Value::Set(_)) => return err::wrongtype(),
+        Some(e) if !matches!(&e.value, Value::Set(_)) => return err::wrongtype(),
         Some(_) => {}
     }
     let dst_exists = tri!(check_set_type(ctx, dst));
@@ -393,7 +392,7 @@ fn smove(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     } else {
         let mut s = Set::create(member, 1, &th);
         s.add(member, &th);
-        ctx.add_key(dst, Value::Set(Box::new(s)));
+        ctx.add_key(dst, Value::Set(crate::types::Shared::new(s)));
         true
     };
     if added {
@@ -403,7 +402,7 @@ fn smove(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
 }
 
 /// Looks up every key (all are type-checked, missing keys are None).
-fn lookup_sets(ctx: &mut Ctx, keys: &[Bytes]) -> Result<Vec<Option<Arc<Value>>>, Reply> {
+fn lookup_sets(ctx: &mut Ctx, keys: &[Bytes]) -> Result<Vec<Option<Value>>, Reply> {
     let mut sets = Vec::with_capacity(keys.len());
     for k in keys {
         sets.push(read_set(ctx, k)?);
@@ -420,7 +419,7 @@ fn store_result(ctx: &mut Ctx, dst: &Bytes, result: Set, event: &str) -> Reply {
         return Reply::Int(0);
     }
     let n = result.len();
-    ctx.set_key(dst, Value::Set(Box::new(result)), false);
+    ctx.set_key(dst, Value::Set(crate::types::Shared::new(result)), false);
     ctx.notify(notify::SET, event, dst);
     Reply::Int(n as i64)
 }
@@ -437,7 +436,7 @@ fn sinter_generic(ctx: &mut Ctx, keys: &[Bytes], dst: Option<&Bytes>, card_only:
         }
         return if card_only { Reply::Int(0) } else { Reply::Set(vec![]) };
     }
-    let mut sets: Vec<Arc<Value>> = sets.into_iter().flatten().collect();
+    let mut sets: Vec<Value> = sets.into_iter().flatten().collect();
     sets.sort_by_key(|v| as_set(v).len());
     let th = ctx.thresholds();
     let first = &sets[0];
@@ -451,7 +450,7 @@ fn sinter_generic(ctx: &mut Ctx, keys: &[Bytes], dst: Option<&Bytes>, card_only:
             return;
         }
         for other in &sets[1..] {
-            if Arc::ptr_eq(other, first) {
+            if other.same_object(first) {
                 continue;
             }
             if !as_set(other).contains(m) {
@@ -533,9 +532,9 @@ enum Op {
 fn sunion_diff(ctx: &mut Ctx, keys: &[Bytes], dst: Option<&Bytes>, op: Op) -> Reply {
     let mut sets = tri!(lookup_sets(ctx, keys));
     let th = ctx.thresholds();
-    let same = |a: &Option<Arc<Value>>, b: &Option<Arc<Value>>| matches!((a, b), (Some(x), Some(y)) if Arc::ptr_eq(x, y));
+    let same = |a: &Option<Value>, b: &Option<Value>| matches!((a, b), (Some(x), Some(y)) if x.same_object(y));
     let sameset = (1..sets.len()).any(|j| same(&sets[0], &sets[j]));
-    let size = |s: &Option<Arc<Value>>| s.as_deref().map(|v| as_set(v).len()).unwrap_or(0);
+    let size = |s: &Option<Value>| s.as_ref().map(|v| as_set(v).len()).unwrap_or(0);
     let mut algo = 1;
     if op == Op::Diff && sets[0].is_some() && !sameset {
         let first = size(&sets[0]) as u64;
@@ -561,7 +560,7 @@ fn sunion_diff(ctx: &mut Ctx, keys: &[Bytes], dst: Option<&Bytes>, op: Op) -> Re
         }
         Op::Diff if sameset || sets[0].is_none() => {}
         Op::Diff if algo == 1 => {
-            let first = sets[0].as_deref().map(as_set).expect("checked");
+            let first = sets[0].as_ref().map(as_set).expect("checked");
             first.for_each(|m| {
                 let found = sets[1..].iter().flatten().any(|o| as_set(o).contains(m));
                 if !found {

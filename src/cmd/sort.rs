@@ -295,7 +295,7 @@ fn sort_impl(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply, Reply> {
             let n = list.len() as i64;
             if n > 0 {
                 let l = make_list(ctx, list);
-                ctx.set_key(dst, Value::List(Box::new(l)), false);
+                ctx.set_key(dst, Value::List(crate::types::Shared::new(l)), false);
                 ctx.notify(notify::LIST, "sortstore", dst);
             } else if ctx.delete(dst) {
                 ctx.notify(notify::GENERIC, "del", dst);
@@ -348,7 +348,7 @@ mod tests {
     }
 
     fn list(items: &[&str]) -> Value {
-        Value::List(Box::new(List::from_items(items.iter().map(|s| sds(s)), -2)))
+        Value::List(crate::types::Shared::new(List::from_items(items.iter().map(|s| sds(s)), -2)))
     }
     fn bulks(items: &[&str]) -> Reply {
         Reply::Array(items.iter().map(|s| Reply::Bulk(b(s))).collect())
@@ -385,7 +385,7 @@ mod tests {
         if let Hash::Listpack(v) = &mut h {
             v.push((sds("name"), sds("Bee")));
         }
-        f.put("h_b", Value::Hash(Box::new(h)));
+        f.put("h_b", Value::Hash(crate::types::Shared::new(h)));
         assert_eq!(f.run(&["SORT", "l", "BY", "w_*"]), bulks(&["b", "c", "a"]));
         assert_eq!(
             f.run(&["SORT", "l", "BY", "w_*", "GET", "#", "GET", "h_*->name", "GET", "w_*"]),
@@ -403,7 +403,7 @@ mod tests {
         );
         assert_eq!(f.run(&["SORT", "l", "BY", "h_*->name", "ALPHA"]), bulks(&["a", "c", "b"]));
         assert_eq!(f.run(&["SORT", "l", "BY", "w_*", "STORE", "dst"]), Reply::Int(3));
-        match f.srv.dbs[0].get(b"dst").map(|e| &*e.value) {
+        match f.srv.dbs[0].get(b"dst").map(|e| &e.value) {
             Some(Value::List(l)) => assert_eq!(l.items, VecDeque::from(vec![sds("b"), sds("c"), sds("a")])),
             other => panic!("{other:?}"),
         }
@@ -414,14 +414,14 @@ mod tests {
     #[test]
     fn sets_and_zsets() {
         let mut f = Fx::new();
-        f.put("s", Value::Set(Box::new(Set::Intset(vec![1, 5, 30]))));
+        f.put("s", Value::Set(crate::types::Shared::new(Set::Intset(vec![1, 5, 30]))));
         assert_eq!(f.run(&["SORT", "s", "DESC"]), bulks(&["30", "5", "1"]));
         assert_eq!(f.run(&["SORT", "s", "BY", "nosort", "STORE", "d"]), Reply::Int(3));
-        match f.srv.dbs[0].get(b"d").map(|e| &*e.value) {
+        match f.srv.dbs[0].get(b"d").map(|e| &e.value) {
             Some(Value::List(l)) => assert_eq!(l.items, VecDeque::from(vec![sds("1"), sds("30"), sds("5")])),
             other => panic!("{other:?}"),
         }
-        f.put("z", Value::ZSet(Box::new(ZSet::Listpack(vec![(sds("x"), 1.0), (sds("a"), 2.0), (sds("m"), 3.0)]))));
+        f.put("z", Value::ZSet(crate::types::Shared::new(ZSet::Listpack(vec![(sds("x"), 1.0), (sds("a"), 2.0), (sds("m"), 3.0)]))));
         assert_eq!(f.run(&["SORT", "z", "BY", "nosort"]), bulks(&["x", "a", "m"]));
         assert_eq!(f.run(&["SORT", "z", "BY", "nosort", "DESC", "LIMIT", "0", "2"]), bulks(&["m", "a"]));
         assert_eq!(f.run(&["SORT", "z", "ALPHA"]), bulks(&["a", "m", "x"]));

@@ -199,7 +199,7 @@ fn read_stream<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c Stream>, R
 fn check_stream(ctx: &mut Ctx, key: &[u8]) -> Result<bool, Reply> {
     match ctx.peek(key) {
         None => Ok(false),
-        Some(e) => match &*e.value {
+        Some(e) => match &e.value {
             Value::Stream(_) => Ok(true),
             _ => Err(err::wrongtype()),
         },
@@ -418,7 +418,7 @@ fn xadd(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             if a.nomkstream {
                 return Reply::Nil;
             }
-            ctx.add_key(key, Value::Stream(Box::default()));
+            ctx.add_key(key, Value::Stream(crate::types::Shared::default()));
         }
     }
     let now = ctx.now;
@@ -638,7 +638,7 @@ fn xsetid(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         Ok(true) => {}
     }
     {
-        let Some(Value::Stream(s)) = ctx.peek(key).map(|e| &*e.value) else { return err::no_key() };
+        let Some(Value::Stream(s)) = ctx.peek(key).map(|e| &e.value) else { return err::no_key() };
         if id < s.max_deleted_id {
             return Reply::Error("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id".into());
         }
@@ -1019,7 +1019,7 @@ fn xgroup(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             Ok(e) => exists = e,
         }
         if exists {
-            if let Some(Value::Stream(s)) = ctx.peek(&argv[2]).map(|e| &*e.value) {
+            if let Some(Value::Stream(s)) = ctx.peek(&argv[2]).map(|e| &e.value) {
                 has_group = s.groups.contains_key(&argv[3][..]);
             }
         }
@@ -1057,7 +1057,7 @@ fn xgroup(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let key = argv.get(2).cloned().unwrap_or_default();
     if is(opt, "create") && (5..=8).contains(&argc) {
         let id = if &argv[4][..] == b"$" {
-            match ctx.peek(&key).map(|e| &*e.value) {
+            match ctx.peek(&key).map(|e| &e.value) {
                 Some(Value::Stream(s)) => s.last_id,
                 _ => ID_MIN,
             }
@@ -1068,7 +1068,7 @@ fn xgroup(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             }
         };
         if !exists {
-            ctx.add_key(&key, Value::Stream(Box::default()));
+            ctx.add_key(&key, Value::Stream(crate::types::Shared::default()));
         }
         let Some(s) = stream_mut(ctx, &key) else { return err::wrongtype() };
         if s.groups.contains_key(&argv[3][..]) {
@@ -1079,7 +1079,7 @@ fn xgroup(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         ctx.notify(notify::STREAM, "xgroup-create", &key);
         Reply::ok()
     } else if is(opt, "setid") && (argc == 5 || argc == 7) {
-        let last = match ctx.peek(&key).map(|e| &*e.value) {
+        let last = match ctx.peek(&key).map(|e| &e.value) {
             Some(Value::Stream(s)) => s.last_id,
             _ => ID_MIN,
         };
@@ -1118,7 +1118,7 @@ fn xgroup(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         }
         Reply::Int(created as i64)
     } else if is(opt, "delconsumer") && argc == 5 {
-        let exists_c = match ctx.peek(&key).map(|e| &*e.value) {
+        let exists_c = match ctx.peek(&key).map(|e| &e.value) {
             Some(Value::Stream(s)) => s.groups.get(&argv[3][..]).map(|g| g.consumers.contains_key(&argv[4][..])).unwrap_or(false),
             _ => false,
         };
@@ -1157,7 +1157,7 @@ fn xack(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         }
     }
     // Only take a writable copy when something will be acknowledged.
-    let any = match ctx.peek(key).map(|e| &*e.value) {
+    let any = match ctx.peek(key).map(|e| &e.value) {
         Some(Value::Stream(s)) => s.groups.get(&argv[2][..]).map(|g| ids.iter().any(|id| g.pel.contains_key(id))).unwrap_or(false),
         _ => false,
     };
@@ -1734,7 +1734,7 @@ mod tests {
     }
 
     fn stream_of(srv: &Server, key: &[u8]) -> vk_storage::rdb::StreamValue {
-        match srv.dbs[0].get(key).map(|e| &*e.value) {
+        match srv.dbs[0].get(key).map(|e| &e.value) {
             Some(Value::Stream(s)) => s.to_rdb(),
             _ => panic!("no stream"),
         }

@@ -76,7 +76,7 @@ pub fn raw_string_mut<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<&'c mut Vec<u8
     let v = e.value_mut();
     if let Value::Str(s) = v {
         let bytes = s.to_vec();
-        *v = Value::RawStr(bytes);
+        *v = Value::RawStr(bytes.into());
     }
     match v {
         Value::RawStr(b) => Some(b),
@@ -446,7 +446,7 @@ fn setrange_impl(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply, Reply> {
                 return Ok(Reply::Int(0));
             }
             check_string_length(ctx, offset as u64, value.len() as u64)?;
-            ctx.add_key(key, Value::RawStr(Vec::new()));
+            ctx.add_key(key, Value::RawStr(Vec::new().into()));
         }
         Some(e) => {
             let cur = e.value.as_str().ok_or_else(err::wrongtype)?.len();

@@ -1,7 +1,6 @@
 //! Sorted set commands (Redis 7.2 semantics): ZADD and friends, ranges by rank/score/lex,
 //! pops (blocking too), set algebra (ZUNION/ZINTER/ZDIFF and STORE forms), ZRANDMEMBER, ZSCAN.
 
-use std::sync::Arc;
 
 use bytes::Bytes;
 
@@ -114,7 +113,7 @@ fn read_zset<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<Option<&'c ZSet>, Reply
 
 /// Type-checks a key for a write: Ok(true) if a sorted set is there, Ok(false) if missing.
 fn check_write(ctx: &mut Ctx, key: &[u8]) -> Result<bool, Reply> {
-    match ctx.peek(key).map(|e| &*e.value) {
+    match ctx.peek(key).map(|e| &e.value) {
         None => Ok(false),
         Some(Value::ZSet(_)) => Ok(true),
         Some(_) => Err(err::wrongtype()),
@@ -130,7 +129,7 @@ fn zset_mut<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<&'c mut ZSet> {
 }
 
 /// A shared handle on a key's value (cheap: the keyspace stores values behind `Arc`).
-fn value_arc(ctx: &mut Ctx, key: &[u8]) -> Option<Arc<Value>> {
+fn value_arc(ctx: &mut Ctx, key: &[u8]) -> Option<Value> {
     ctx.lookup_read(key)?;
     ctx.srv.dbs[ctx.client.db].get(key).map(|e| e.value.clone())
 }
@@ -373,7 +372,7 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Bytes], first: usize, f: Flags) -> Reply 
         if f.xx {
             return if f.incr { Reply::Nil } else { Reply::Int(0) };
         }
-        ctx.add_key(key, Value::ZSet(Box::new(ZSet::with_hint(n, first_len, &th))));
+        ctx.add_key(key, Value::ZSet(crate::types::Shared::new(ZSet::with_hint(n, first_len, &th))));
     }
     let Some(z) = zset_mut(ctx, key) else { return err::wrongtype() };
     if exists {
@@ -690,7 +689,7 @@ fn store_result(ctx: &mut Ctx, dst: &[u8], items: Vec<(Sds, f64)>, event: &str) 
     }
     let n = items.len();
     let th = ctx.thresholds();
-    ctx.set_key(dst, Value::ZSet(Box::new(ZSet::from_sorted(items, &th))), false);
+    ctx.set_key(dst, Value::ZSet(crate::types::Shared::new(ZSet::from_sorted(items, &th))), false);
     ctx.notify(notify::ZSET, event, dst);
     Reply::Int(n as i64)
 }
@@ -832,12 +831,12 @@ fn blocking_zpop(ctx: &mut Ctx, keys: &[Bytes], max: bool, timeout_arg: &[u8], c
     // Re-run for a waiting client because one of its keys changed: Redis 7.2 serves it only if
     // a key now holds a sorted set (a key overwritten by another type keeps it waiting).
     let rerun = ctx.srv.waiters.contains_key(&ctx.client.id);
-    if rerun && !keys.iter().any(|k| matches!(ctx.peek(k).map(|e| &*e.value), Some(Value::ZSet(z)) if !z.is_empty())) {
+    if rerun && !keys.iter().any(|k| matches!(ctx.peek(k).map(|e| &e.value), Some(Value::ZSet(z)) if !z.is_empty())) {
         ctx.block(BlockRequest { keys: Vec::new(), deadline_ms: deadline, argv: None, timeout_reply: Reply::NilArray });
         return Reply::NilArray;
     }
     for k in keys {
-        let has = match ctx.peek(k).map(|e| &*e.value) {
+        let has = match ctx.peek(k).map(|e| &e.value) {
             None => false,
             Some(Value::ZSet(z)) => !z.is_empty(),
             Some(_) => return err::wrongtype(),
@@ -964,7 +963,7 @@ fn aggregate(target: &mut f64, val: f64, agg: Agg) {
 
 /// One input of a set operation.
 struct Src {
-    value: Option<Arc<Value>>,
+    value: Option<Value>,
     weight: f64,
     /// Member lookup for inputs that are sets or large enough to deserve an index.
     lookup: Option<hashbrown::HashMap<Sds, f64>>,
@@ -972,25 +971,25 @@ struct Src {
 
 impl Src {
     fn len(&self) -> usize {
-        match self.value.as_deref() {
+        match self.value.as_ref() {
             Some(Value::ZSet(z)) => z.len(),
             Some(Value::Set(s)) => s.len(),
             _ => 0,
         }
     }
     fn elements(&self) -> Vec<(Sds, f64)> {
-        match self.value.as_deref() {
+        match self.value.as_ref() {
             Some(Value::ZSet(z)) => z.iter().map(|(m, s)| (Sds::from(m), s)).collect(),
             Some(Value::Set(s)) => s.members().into_iter().map(|m| (m, 1.0)).collect(),
             _ => Vec::new(),
         }
     }
     fn find(&mut self, m: &[u8]) -> Option<f64> {
-        let zs = match self.value.as_deref() {
+        let zs = match self.value.as_ref() {
             Some(Value::ZSet(z)) => Some(&**z),
             _ => None,
         };
-        match (self.value.as_deref(), zs) {
+        match (self.value.as_ref(), zs) {
             (_, Some(ZSet::Skiplist(s))) => s.score(m),
             (_, Some(ZSet::Listpack(v))) if v.len() <= 16 => v.iter().find(|(e, _)| &**e == m).map(|(_, s)| *s),
             (None, _) => None,
@@ -1028,7 +1027,7 @@ fn zsetop(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     for k in &argv[nk_idx + 1..nk_idx + 1 + setnum] {
         let v = value_arc(ctx, k);
         if let Some(v) = &v {
-            if !matches!(**v, Value::ZSet(_) | Value::Set(_)) {
+            if !matches!(v, Value::ZSet(_) | Value::Set(_)) {
                 return err::wrongtype();
             }
         }
@@ -1128,7 +1127,7 @@ fn zsetop(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         Op::Diff => {
             let first = srcs[0].elements();
             let same_as_first: Vec<bool> = srcs.iter().map(|s| match (&s.value, &srcs[0].value) {
-                (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+                (Some(a), Some(b)) => a.same_object(b),
                 _ => false,
             }).collect();
             for (m, s) in first {
@@ -1193,7 +1192,7 @@ fn zrandmember(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             Some(_) => return err::wrongtype(),
         };
         let Some(value) = value else { return Reply::Array(Vec::new()) };
-        let Value::ZSet(z) = &*value else { return err::wrongtype() };
+        let Value::ZSet(z) = &value else { return err::wrongtype() };
         let size = z.len();
         let (count, uniq) = if l >= 0 { (l as u64, true) } else { (l.unsigned_abs(), false) };
         if count == 0 {
@@ -1235,7 +1234,7 @@ fn zrandmember(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     }
     let value = ctx.srv.dbs[ctx.client.db].get(&argv[1]).map(|e| e.value.clone());
     let Some(value) = value else { return Reply::Nil };
-    let Value::ZSet(z) = &*value else { return Reply::Nil };
+    let Value::ZSet(z) = &value else { return Reply::Nil };
     let r = ctx.srv.rng.gen_range(0..size);
     z.get(r).map(|(m, _)| bulk(m)).unwrap_or(Reply::Nil)
 }
@@ -1273,7 +1272,7 @@ fn zscan(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         return empty();
     };
     let args = tri!(super::parse_scan_args(argv, 2, false));
-    let Value::ZSet(z) = &*value else { return err::wrongtype() };
+    let Value::ZSet(z) = &value else { return err::wrongtype() };
     let mut out = Vec::new();
     let mut push = |m: &[u8], s: f64| {
         if args.pattern.as_ref().map(|p| crate::util::glob_match(p, m, false)).unwrap_or(true) {

@@ -13,7 +13,7 @@ fn sds(v: Vec<u8>) -> Sds {
 pub fn to_rdb(v: &Value) -> RdbValue {
     match v {
         Value::Str(s) => RdbValue::String(s.to_vec()),
-        Value::RawStr(s) => RdbValue::String(s.clone()),
+        Value::RawStr(s) => RdbValue::String(s.to_vec()),
         Value::List(l) => RdbValue::List(l.items.iter().map(|e| e.to_vec()).collect()),
         Value::Hash(h) => RdbValue::Hash(h.iter().map(|(f, x)| (f.to_vec(), x.to_vec())).collect()),
         Value::Set(s) => RdbValue::Set(s.members().into_iter().map(|m| m.into_vec()).collect()),
@@ -40,9 +40,9 @@ pub fn try_to_rdb(v: &Value) -> Result<RdbValue, String> {
 /// the current thresholds.
 pub fn from_rdb(v: RdbValue, t: &Thresholds) -> Value {
     match v {
-        RdbValue::String(s) => Value::Str(sds(s)),
-        RdbValue::List(items) => Value::List(Box::new(List::from_items(items.into_iter().map(sds), t.list_max_listpack_size))),
-        RdbValue::Hash(pairs) => Value::Hash(Box::new(Hash::from_pairs(pairs.into_iter().map(|(f, v)| (sds(f), sds(v))).collect(), t))),
+        RdbValue::String(s) => Value::Str(s.into()),
+        RdbValue::List(items) => Value::List(crate::types::Shared::new(List::from_items(items.into_iter().map(sds), t.list_max_listpack_size))),
+        RdbValue::Hash(pairs) => Value::Hash(crate::types::Shared::new(Hash::from_pairs(pairs.into_iter().map(|(f, v)| (sds(f), sds(v))).collect(), t))),
         // Per-field expiries (Valkey 9) are not supported: the fields are kept without them
         // (docs/unsupported.md).
         RdbValue::HashWithTtl(triples) => {
@@ -52,11 +52,11 @@ pub fn from_rdb(v: RdbValue, t: &Thresholds) -> Value {
                 .filter(|(_, _, exp)| exp.map(|e| e > now).unwrap_or(true))
                 .map(|(f, v, _)| (sds(f), sds(v)))
                 .collect();
-            Value::Hash(Box::new(Hash::from_pairs(pairs, t)))
+            Value::Hash(crate::types::Shared::new(Hash::from_pairs(pairs, t)))
         }
-        RdbValue::Set(members) => Value::Set(Box::new(Set::from_members(members.into_iter().map(sds).collect(), t))),
-        RdbValue::SortedSet(pairs) => Value::ZSet(Box::new(ZSet::from_pairs(pairs.into_iter().map(|(m, s)| (sds(m), s)).collect(), t))),
-        RdbValue::Stream(s) => Value::Stream(Box::new(Stream::from_rdb(*s))),
+        RdbValue::Set(members) => Value::Set(crate::types::Shared::new(Set::from_members(members.into_iter().map(sds).collect(), t))),
+        RdbValue::SortedSet(pairs) => Value::ZSet(crate::types::Shared::new(ZSet::from_pairs(pairs.into_iter().map(|(m, s)| (sds(m), s)).collect(), t))),
+        RdbValue::Stream(s) => Value::Stream(crate::types::Shared::new(Stream::from_rdb(*s))),
     }
 }
 

@@ -218,7 +218,7 @@ fn describe(r: &SpillRef, what: &str) -> String {
 pub fn read_value(r: &SpillRef, t: &Thresholds) -> Result<Value, String> {
     let v = crate::persist::convert::from_rdb(read_rdb(r)?, t);
     Ok(match v {
-        Value::Str(s) if r.encoding == "raw" && s.len() <= crate::types::EMBSTR_MAX => Value::RawStr(s.into_vec()),
+        Value::Str(s) if r.encoding == "raw" && s.len() <= crate::types::EMBSTR_MAX => Value::RawStr(s.to_vec().into()),
         v => v,
     })
 }
@@ -260,7 +260,7 @@ pub fn prepare_keys(srv: &mut Server, db: usize, spec: &CommandSpec, argv: &[Byt
 /// Puts a spilled value back in memory (no-op for other keys).
 pub fn load_key(srv: &mut Server, db: usize, key: &[u8]) -> Result<(), String> {
     let Some(e) = srv.dbs.get(db).and_then(|d| d.get(key)) else { return Ok(()) };
-    let r = match &*e.value {
+    let r = match &e.value {
         Value::Spilled(r) => r.clone(),
         _ => {
             srv.spill.mem_hits += 1;
@@ -274,7 +274,7 @@ pub fn load_key(srv: &mut Server, db: usize, key: &[u8]) -> Result<(), String> {
             srv.spill.loads += 1;
             srv.spill.loaded_bytes += r.frame_len as u64;
             if let Some(e) = srv.dbs[db].get_mut(key) {
-                e.value = Arc::new(v);
+                e.value = v;
             }
             Ok(())
         }
@@ -302,7 +302,7 @@ fn over_limit(srv: &mut Server) -> bool {
 /// Writes one value to disk and replaces it in memory. Returns the bytes freed (approx.).
 fn spill_one(srv: &mut Server, db: usize, key: &[u8]) -> Result<u64, String> {
     let Some(e) = srv.dbs[db].get(key) else { return Ok(0) };
-    if matches!(&*e.value, Value::Spilled(_)) {
+    if matches!(&e.value, Value::Spilled(_)) {
         return Ok(0);
     }
     let v = e.value.clone();
@@ -323,7 +323,7 @@ fn spill_one(srv: &mut Server, db: usize, key: &[u8]) -> Result<u64, String> {
     st.spilled_bytes += frame_len as u64;
     drop(v);
     if let Some(e) = srv.dbs[db].get_mut(key) {
-        e.value = Arc::new(Value::Spilled(Arc::new(r)));
+        e.value = Value::Spilled(Arc::new(r));
     }
     Ok(size)
 }
@@ -355,7 +355,7 @@ fn sample_coldest(srv: &mut Server, ok: impl Fn(&crate::db::Entry) -> bool, by_t
                 }
                 let score = if by_ttl { e.expire_at } else { e.lru as i64 };
                 if best.as_ref().is_none_or(|b| score < b.0) {
-                    best = Some((score, db, e.key.clone()));
+                    best = Some((score, db, e.key.to_sds()));
                 }
                 found += 1;
                 if random {
@@ -427,7 +427,7 @@ pub fn free_memory(srv: &mut Server, budget: Duration) -> bool {
         }
         done += 1;
         if spill_ok && !disk_full(srv) {
-            let pick = sample_coldest(srv, |e| !matches!(&*e.value, Value::Spilled(_)) && e.value.approx_size() as u64 >= min.max(1), false, false);
+            let pick = sample_coldest(srv, |e| !matches!(&e.value, Value::Spilled(_)) && e.value.approx_size() as u64 >= min.max(1), false, false);
             match pick {
                 Some((db, key)) => match spill_one(srv, db, &key) {
                     Ok(_) => continue,
@@ -459,7 +459,7 @@ pub fn while_loading(srv: &mut Server) {
     }
     let min = srv.config.spill_min_value_size.max(1);
     for _ in 0..8 {
-        let Some((db, key)) = sample_coldest(srv, |e| !matches!(&*e.value, Value::Spilled(_)) && e.value.approx_size() as u64 >= min, false, false)
+        let Some((db, key)) = sample_coldest(srv, |e| !matches!(&e.value, Value::Spilled(_)) && e.value.approx_size() as u64 >= min, false, false)
         else {
             return;
         };
@@ -547,7 +547,7 @@ fn compact(srv: &mut Server, budget: Duration) {
         }
         keys.clear();
         for e in srv.dbs[db].segment(idx).iter() {
-            if let Value::Spilled(r) = &*e.value {
+            if let Value::Spilled(r) = &e.value {
                 if victims.contains(&r.seg.id) {
                     keys.push((e.key.clone(), r.clone()));
                 }
@@ -559,7 +559,7 @@ fn compact(srv: &mut Server, budget: Duration) {
             let nr = SpillRef { seg, offset, frame_len, type_name: r.type_name, encoding: r.encoding, size: r.size };
             drop(r);
             if let Some(e) = srv.dbs[db].get_mut(&key) {
-                e.value = Arc::new(Value::Spilled(Arc::new(nr)));
+                e.value = Value::Spilled(Arc::new(nr));
                 srv.spill.compacted_frames += 1;
             }
         }
@@ -578,7 +578,7 @@ pub fn info_section(srv: &mut Server, out: &mut String) {
     let (mut mem_keys, mut disk_keys, mut mem_bytes, mut disk_value_bytes) = (0u64, 0u64, 0u64, 0u64);
     for d in &srv.dbs {
         for e in d.iter() {
-            match &*e.value {
+            match &e.value {
                 Value::Spilled(r) => {
                     disk_keys += 1;
                     disk_value_bytes += r.size;
@@ -650,7 +650,7 @@ mod tests {
         let mut st = SpillState::default();
         st.ensure_dir(dir.path().join("spill")).unwrap();
         let a = Value::from_bytes(&vec![b'q'; 5000]);
-        let short_raw = Value::RawStr(b"grown".to_vec());
+        let short_raw = Value::RawStr(b"grown".to_vec().into());
         let ra = spill(&mut st, &a);
         let rb = spill(&mut st, &short_raw);
         assert_eq!(st.live_frames(), 2);

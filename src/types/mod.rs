@@ -4,6 +4,7 @@
 //! stay compact (and keep Redis's element order, e.g. HGETALL of a small hash).
 
 pub mod build;
+pub mod compact;
 pub mod hash;
 pub mod hll;
 pub mod geohash;
@@ -12,8 +13,7 @@ pub mod set;
 pub mod stream;
 pub mod zset;
 
-use crate::db::Sds;
-
+pub use compact::{CompactStr, Shared};
 pub use hash::Hash;
 pub use list::List;
 pub use set::Set;
@@ -26,14 +26,17 @@ pub const EMBSTR_MAX: usize = 44;
 #[derive(Clone, Debug)]
 pub enum Value {
     /// A string as SET and friends store it: reported as `int`, `embstr` or `raw` by its content.
-    Str(Sds),
+    /// Stored inline in the keyspace entry when short (no allocation), shared when long.
+    Str(CompactStr),
     /// A string grown in place (APPEND, SETRANGE, SETBIT...): always reported as `raw`.
-    RawStr(Vec<u8>),
-    List(Box<List>),
-    Hash(Box<Hash>),
-    Set(Box<Set>),
-    ZSet(Box<ZSet>),
-    Stream(Box<Stream>),
+    RawStr(Shared<Vec<u8>>),
+    // Values that can be big are shared (`Arc`) so that copying a keyspace segment for a
+    // snapshot only copies pointers; mutable access (`DerefMut`) copies a value still shared.
+    List(Shared<List>),
+    Hash(Shared<Hash>),
+    Set(Shared<Set>),
+    ZSet(Shared<ZSet>),
+    Stream(Shared<Stream>),
     /// A cold value moved to a spill segment (`crate::spill`): only its location, type and
     /// encoding stay in memory. Commands see it loaded back (`spill::prepare_keys`).
     Spilled(std::sync::Arc<crate::spill::SpillRef>),
@@ -41,12 +44,28 @@ pub enum Value {
 
 impl Value {
     pub fn from_bytes(b: &[u8]) -> Value {
-        Value::Str(b.into())
+        Value::Str(CompactStr::new(b))
     }
 
     pub fn from_int(i: i64) -> Value {
         let mut buf = itoa::Buffer::new();
-        Value::Str(buf.format(i).as_bytes().into())
+        Value::Str(CompactStr::new(buf.format(i).as_bytes()))
+    }
+
+    /// Whether both are handles on the same shared value (e.g. one key read twice). Short
+    /// strings are stored by value, so two of them are never the same object.
+    pub fn same_object(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Str(CompactStr::Heap(a)), Value::Str(CompactStr::Heap(b))) => std::sync::Arc::ptr_eq(a, b),
+            (Value::RawStr(a), Value::RawStr(b)) => Shared::ptr_eq(a, b),
+            (Value::List(a), Value::List(b)) => Shared::ptr_eq(a, b),
+            (Value::Hash(a), Value::Hash(b)) => Shared::ptr_eq(a, b),
+            (Value::Set(a), Value::Set(b)) => Shared::ptr_eq(a, b),
+            (Value::ZSet(a), Value::ZSet(b)) => Shared::ptr_eq(a, b),
+            (Value::Stream(a), Value::Stream(b)) => Shared::ptr_eq(a, b),
+            (Value::Spilled(a), Value::Spilled(b)) => std::sync::Arc::ptr_eq(a, b),
+            _ => false,
+        }
     }
 
     /// The bytes of a string value.
