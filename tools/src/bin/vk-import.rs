@@ -558,8 +558,13 @@ struct ServerSink {
 
 /// Replies the writer may be ahead of the reader by (commands, not bytes).
 const MAX_INFLIGHT_COMMANDS: usize = 64 * 1024;
-/// Value bytes that may be in flight (kept for retries) before the writer waits.
-const MAX_INFLIGHT_BYTES: u64 = 64 << 20;
+/// Value bytes that may be in flight (kept for retries) before the writer waits; the window
+/// in keys adapts to the value sizes (64 Ki small keys, or a few big ones).
+/// `VK_IMPORT_MAX_INFLIGHT_BYTES` overrides it (tests).
+fn max_inflight_bytes() -> u64 {
+    static V: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *V.get_or_init(|| std::env::var("VK_IMPORT_MAX_INFLIGHT_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(64 << 20))
+}
 /// Encoded commands are written once this many bytes are queued.
 const WRITE_BATCH: usize = 256 * 1024;
 
@@ -735,7 +740,7 @@ impl ServerSink {
             let caught_up = if all {
                 self.state.done_keys.load(Ordering::Acquire) == self.sent_keys
             } else {
-                self.state.inflight_bytes.load(Ordering::Acquire) <= MAX_INFLIGHT_BYTES
+                self.state.inflight_bytes.load(Ordering::Acquire) <= max_inflight_bytes()
             };
             if caught_up {
                 // A retry may have been sent back just before the count moved.
@@ -760,7 +765,7 @@ impl Sink for ServerSink {
     fn key(&mut self, db: u64, key: Vec<u8>, expire_ms: Option<i64>, value: RdbValue) -> Result<(), String> {
         self.take_retries()?;
         self.queue(Inflight { db, key, expire_ms, value, bytes: 0, sent_mode: self.mode })?;
-        if self.state.inflight_bytes.load(std::sync::atomic::Ordering::Acquire) > MAX_INFLIGHT_BYTES {
+        if self.state.inflight_bytes.load(std::sync::atomic::Ordering::Acquire) > max_inflight_bytes() {
             self.wait(false)?;
         }
         Ok(())
