@@ -48,6 +48,9 @@ struct Args {
     /// Map source database A to target database B (repeatable), e.g. --rename-db 0:3.
     #[arg(long = "rename-db", value_name = "A:B")]
     rename_db: Vec<String>,
+    /// Connections to the target server (keys are spread over them in batches).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    connections: u16,
     /// Replace keys that already exist on the target server (default: keep them, count as skipped).
     #[arg(long)]
     replace: bool,
@@ -145,7 +148,7 @@ fn run(args: &Args, sum: &mut Summary) -> Result<(), String> {
         Box::new(DrySink)
     } else if let Some(addr) = &args.to_server {
         sum.target = addr.clone();
-        Box::new(ServerSink::connect(addr, args.password.as_deref(), args.replace)?)
+        Box::new(ServerSink::connect(addr, args.password.as_deref(), args.replace, args.connections as usize)?)
     } else {
         let dir = args.to.clone().unwrap_or_else(|| PathBuf::from("data"));
         sum.target = dir.display().to_string();
@@ -535,107 +538,45 @@ struct ReaderResult {
     error: Option<String>,
 }
 
-/// Pipelined RESTORE into a server. One thread (the caller) encodes keys and writes them in
-/// large batches; a reader thread reads the replies as they come and decides each key's fate,
-/// so the connection never idles waiting for a window to drain. Keys the target refuses
-/// because of the payload version come back to the writer, which switches to the next form
-/// (RDB 11 → RDB 10 payloads → plain commands) and sends them again.
+/// Pipelined RESTORE into a server over `--connections` connections. One thread (the caller)
+/// encodes keys and writes them in large batches, moving to the next connection after each
+/// batch; one reader thread per connection reads the replies as they come and decides each
+/// key's fate, so no connection idles waiting for a window to drain (and a server that parses
+/// on several cores, as vk-server does, gets to use them). Keys the target refuses because of
+/// the payload version come back to the writer, which switches the whole transfer to the next
+/// form (RDB 11 → RDB 10 payloads → plain commands) and sends them again.
 struct ServerSink {
-    out: std::io::BufWriter<std::net::TcpStream>,
+    conns: Vec<Conn>,
+    /// The connection batches currently go to.
+    cur: usize,
     replace: bool,
-    cur_db: Option<u64>,
     /// 11, then 10, then 0 = plain commands.
     mode: u16,
-    buf: Vec<u8>,
-    pending: Option<std::sync::mpsc::SyncSender<Pending>>,
     retries: std::sync::mpsc::Receiver<Inflight>,
     state: std::sync::Arc<ReaderState>,
-    reader: Option<std::thread::JoinHandle<ReaderResult>>,
     /// Keys sent (each gives one entry in `state.done_keys` once its reply is read).
     sent_keys: u64,
     named: Vec<SkippedKey>,
 }
 
-/// Replies the writer may be ahead of the reader by (commands, not bytes).
-const MAX_INFLIGHT_COMMANDS: usize = 64 * 1024;
-/// Value bytes that may be in flight (kept for retries) before the writer waits; the window
-/// in keys adapts to the value sizes (64 Ki small keys, or a few big ones).
-/// `VK_IMPORT_MAX_INFLIGHT_BYTES` overrides it (tests).
-fn max_inflight_bytes() -> u64 {
-    static V: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *V.get_or_init(|| std::env::var("VK_IMPORT_MAX_INFLIGHT_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(64 << 20))
+/// One connection: its writing half, the commands encoded but not written yet, and the
+/// channel announcing replies to its reader thread.
+struct Conn {
+    out: std::io::BufWriter<std::net::TcpStream>,
+    buf: Vec<u8>,
+    cur_db: Option<u64>,
+    pending: Option<std::sync::mpsc::SyncSender<Pending>>,
+    reader: Option<std::thread::JoinHandle<ReaderResult>>,
 }
-/// Encoded commands are written once this many bytes are queued.
-const WRITE_BATCH: usize = 256 * 1024;
 
-impl ServerSink {
-    fn connect(addr: &str, password: Option<&str>, replace: bool) -> Result<ServerSink, String> {
-        let mut c = Client::connect(addr).map_err(|e| format!("cannot connect to {addr}: {e}"))?;
-        if let Some(p) = password {
-            if let Reply::Error(e) = c.call(&[b"AUTH", p.as_bytes()]).map_err(|e| e.to_string())? {
-                return Err(format!("AUTH failed: {e}"));
-            }
+impl Conn {
+    fn write_out(&mut self) -> Result<(), String> {
+        use std::io::Write;
+        if !self.buf.is_empty() {
+            self.out.write_all(&self.buf).map_err(|e| format!("writing to the server: {e}"))?;
+            self.buf.clear();
         }
-        let (mut replies, out) = c.split().map_err(|e| e.to_string())?;
-        let (ptx, prx) = std::sync::mpsc::sync_channel::<Pending>(MAX_INFLIGHT_COMMANDS);
-        let (rtx, rrx) = std::sync::mpsc::channel::<Inflight>();
-        let state = std::sync::Arc::new(ReaderState::default());
-        let st = state.clone();
-        let reader = std::thread::Builder::new()
-            .name("vk-import-replies".into())
-            .spawn(move || {
-                use std::sync::atomic::Ordering;
-                let mut res = ReaderResult { skipped: BTreeMap::new(), named: Vec::new(), error: None };
-                let skip = |res: &mut ReaderResult, reason: String, item: Option<&Inflight>| {
-                    if let Some(it) = item {
-                        if res.named.len() < MAX_NAMED_SKIPS {
-                            res.named.push(SkippedKey { db: it.db, key: show_key(&it.key), reason: reason.clone() });
-                        }
-                    }
-                    *res.skipped.entry(reason).or_default() += 1;
-                };
-                while let Ok(p) = prx.recv() {
-                    let r = match replies.read() {
-                        Ok(r) => r,
-                        Err(e) => {
-                            res.error = Some(format!("reading replies: {e}"));
-                            break;
-                        }
-                    };
-                    match p {
-                        Pending::Other { what } => {
-                            if let Reply::Error(e) = r {
-                                if !e.starts_with("EXECABORT") {
-                                    skip(&mut res, format!("{what}: {e}"), None);
-                                }
-                            }
-                        }
-                        Pending::Key { mut item, mode } => {
-                            item.sent_mode = mode;
-                            st.inflight_bytes.fetch_sub(item.bytes, Ordering::AcqRel);
-                            match r {
-                                Reply::Error(e) if e.starts_with("BUSYKEY") => skip(&mut res, "key exists on target (use --replace)".into(), Some(&item)),
-                                Reply::Error(e) if mode != 0 && (e.contains("payload version or checksum") || e.contains("Bad data format")) => {
-                                    // Sent back before `done_keys` counts it, so the writer
-                                    // never finishes with a retry still on its way.
-                                    let _ = rtx.send(*item);
-                                }
-                                Reply::Error(e) => skip(&mut res, format!("server error: {e}"), Some(&item)),
-                                Reply::Array(Some(items)) => {
-                                    if let Some(Reply::Error(e)) = items.iter().find(|r| r.is_error()) {
-                                        skip(&mut res, format!("server error: {e}"), Some(&item));
-                                    }
-                                }
-                                _ => {}
-                            }
-                            st.done_keys.fetch_add(1, Ordering::AcqRel);
-                        }
-                    }
-                }
-                res
-            })
-            .map_err(|e| format!("cannot start the reply reader: {e}"))?;
-        Ok(ServerSink { out, replace, cur_db: None, mode: 11, buf: Vec::with_capacity(WRITE_BATCH + 4096), pending: Some(ptx), retries: rrx, state, reader: Some(reader), sent_keys: 0, named: Vec::new() })
+        self.out.flush().map_err(|e| format!("writing to the server: {e}"))
     }
 
     /// The reader thread ended early: its error.
@@ -645,15 +586,6 @@ impl ServerSink {
             Some(Err(_)) => "the reply reader panicked".into(),
             None => "the reply reader stopped".into(),
         }
-    }
-
-    fn write_out(&mut self) -> Result<(), String> {
-        use std::io::Write;
-        if !self.buf.is_empty() {
-            self.out.write_all(&self.buf).map_err(|e| format!("writing to the server: {e}"))?;
-            self.buf.clear();
-        }
-        self.out.flush().map_err(|e| format!("writing to the server: {e}"))
     }
 
     /// Announces a reply to the reader. When the window is full the queued bytes are written
@@ -674,24 +606,122 @@ impl ServerSink {
             Err(TrySendError::Disconnected(_)) => Err(self.reader_failure()),
         }
     }
+}
+
+/// Replies the writer may be ahead of a reader by (commands, not bytes).
+const MAX_INFLIGHT_COMMANDS: usize = 64 * 1024;
+/// Value bytes that may be in flight (kept for retries) before the writer waits; the window
+/// in keys adapts to the value sizes (64 Ki small keys per connection, or a few big ones).
+/// `VK_IMPORT_MAX_INFLIGHT_BYTES` overrides it (tests).
+fn max_inflight_bytes() -> u64 {
+    static V: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *V.get_or_init(|| std::env::var("VK_IMPORT_MAX_INFLIGHT_BYTES").ok().and_then(|v| v.parse().ok()).unwrap_or(64 << 20))
+}
+/// Encoded commands are written once this many bytes are queued.
+const WRITE_BATCH: usize = 256 * 1024;
+
+/// Reads the replies of one connection (see [`Pending`]).
+fn read_replies(mut replies: resp::ReplyReader, prx: std::sync::mpsc::Receiver<Pending>, rtx: std::sync::mpsc::Sender<Inflight>, st: std::sync::Arc<ReaderState>) -> ReaderResult {
+    use std::sync::atomic::Ordering;
+    let mut res = ReaderResult { skipped: BTreeMap::new(), named: Vec::new(), error: None };
+    let skip = |res: &mut ReaderResult, reason: String, item: Option<&Inflight>| {
+        if let Some(it) = item {
+            if res.named.len() < MAX_NAMED_SKIPS {
+                res.named.push(SkippedKey { db: it.db, key: show_key(&it.key), reason: reason.clone() });
+            }
+        }
+        *res.skipped.entry(reason).or_default() += 1;
+    };
+    while let Ok(p) = prx.recv() {
+        let r = match replies.read() {
+            Ok(r) => r,
+            Err(e) => {
+                res.error = Some(format!("reading replies: {e}"));
+                break;
+            }
+        };
+        match p {
+            Pending::Other { what } => {
+                if let Reply::Error(e) = r {
+                    if !e.starts_with("EXECABORT") {
+                        skip(&mut res, format!("{what}: {e}"), None);
+                    }
+                }
+            }
+            Pending::Key { mut item, mode } => {
+                item.sent_mode = mode;
+                st.inflight_bytes.fetch_sub(item.bytes, Ordering::AcqRel);
+                match r {
+                    Reply::Error(e) if e.starts_with("BUSYKEY") => skip(&mut res, "key exists on target (use --replace)".into(), Some(&item)),
+                    Reply::Error(e) if mode != 0 && (e.contains("payload version or checksum") || e.contains("Bad data format")) => {
+                        // Sent back before `done_keys` counts it, so the writer never
+                        // finishes with a retry still on its way.
+                        let _ = rtx.send(*item);
+                    }
+                    Reply::Error(e) => skip(&mut res, format!("server error: {e}"), Some(&item)),
+                    Reply::Array(Some(items)) => {
+                        if let Some(Reply::Error(e)) = items.iter().find(|r| r.is_error()) {
+                            skip(&mut res, format!("server error: {e}"), Some(&item));
+                        }
+                    }
+                    _ => {}
+                }
+                st.done_keys.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+    }
+    res
+}
+
+impl ServerSink {
+    fn connect(addr: &str, password: Option<&str>, replace: bool, connections: usize) -> Result<ServerSink, String> {
+        let (rtx, rrx) = std::sync::mpsc::channel::<Inflight>();
+        let state = std::sync::Arc::new(ReaderState::default());
+        let mut conns = Vec::new();
+        for _ in 0..connections.max(1) {
+            let mut c = Client::connect(addr).map_err(|e| format!("cannot connect to {addr}: {e}"))?;
+            if let Some(p) = password {
+                if let Reply::Error(e) = c.call(&[b"AUTH", p.as_bytes()]).map_err(|e| e.to_string())? {
+                    return Err(format!("AUTH failed: {e}"));
+                }
+            }
+            let (replies, out) = c.split().map_err(|e| e.to_string())?;
+            let (ptx, prx) = std::sync::mpsc::sync_channel::<Pending>(MAX_INFLIGHT_COMMANDS);
+            let (rtx, st) = (rtx.clone(), state.clone());
+            let reader = std::thread::Builder::new()
+                .name("vk-import-replies".into())
+                .spawn(move || read_replies(replies, prx, rtx, st))
+                .map_err(|e| format!("cannot start a reply reader: {e}"))?;
+            conns.push(Conn { out, buf: Vec::with_capacity(WRITE_BATCH + 4096), cur_db: None, pending: Some(ptx), reader: Some(reader) });
+        }
+        Ok(ServerSink { conns, cur: 0, replace, mode: 11, retries: rrx, state, sent_keys: 0, named: Vec::new() })
+    }
+
+    fn write_all(&mut self) -> Result<(), String> {
+        for c in &mut self.conns {
+            c.write_out()?;
+        }
+        Ok(())
+    }
 
     fn queue(&mut self, mut item: Inflight) -> Result<(), String> {
-        if self.cur_db != Some(item.db) {
-            resp::encode(&[b"SELECT", item.db.to_string().as_bytes()], &mut self.buf);
-            self.cur_db = Some(item.db);
-            self.expect(Pending::Other { what: "server error" })?;
+        let conn = &mut self.conns[self.cur];
+        if conn.cur_db != Some(item.db) {
+            resp::encode(&[b"SELECT", item.db.to_string().as_bytes()], &mut conn.buf);
+            conn.cur_db = Some(item.db);
+            conn.expect(Pending::Other { what: "server error" })?;
         }
         if self.mode == 0 {
             let cmds = commands_for(&item.key, item.expire_ms, &item.value, self.replace);
-            // Commands are wrapped in MULTI/EXEC so each key appears whole.
-            resp::encode(&[b"MULTI"], &mut self.buf);
-            self.expect(Pending::Other { what: "server error" })?;
+            // Commands are wrapped in MULTI/EXEC (on one connection) so each key appears whole.
+            resp::encode(&[b"MULTI"], &mut conn.buf);
+            conn.expect(Pending::Other { what: "server error" })?;
             for c in &cmds {
                 let refs: Vec<&[u8]> = c.iter().map(|a| a.as_slice()).collect();
-                resp::encode(&refs, &mut self.buf);
-                self.expect(Pending::Other { what: "server error" })?;
+                resp::encode(&refs, &mut conn.buf);
+                conn.expect(Pending::Other { what: "server error" })?;
             }
-            resp::encode(&[b"EXEC"], &mut self.buf);
+            resp::encode(&[b"EXEC"], &mut conn.buf);
             item.bytes = cmds.iter().flatten().map(|a| a.len() as u64).sum();
         } else {
             let payload = rdb::dump_payload(&item.value, self.mode, &WriteOptions::default()).map_err(|e| e.to_string())?;
@@ -700,16 +730,16 @@ impl ServerSink {
             if self.replace {
                 args.push(b"REPLACE");
             }
-            resp::encode(&args, &mut self.buf);
+            resp::encode(&args, &mut conn.buf);
             item.bytes = payload.len() as u64 + item.key.len() as u64;
         }
-        let bytes = item.bytes;
-        self.state.inflight_bytes.fetch_add(bytes, std::sync::atomic::Ordering::AcqRel);
+        self.state.inflight_bytes.fetch_add(item.bytes, std::sync::atomic::Ordering::AcqRel);
         self.sent_keys += 1;
         let mode = self.mode;
-        self.expect(Pending::Key { item: Box::new(item), mode })?;
-        if self.buf.len() >= WRITE_BATCH {
-            self.write_out()?;
+        conn.expect(Pending::Key { item: Box::new(item), mode })?;
+        if conn.buf.len() >= WRITE_BATCH {
+            conn.write_out()?;
+            self.cur = (self.cur + 1) % self.conns.len();
         }
         Ok(())
     }
@@ -730,11 +760,10 @@ impl ServerSink {
         Ok(())
     }
 
-    /// Waits (writing what is queued) until the reader has fewer than `max_bytes` value bytes
-    /// in flight, or (with `all`) until every key's reply is in.
+    /// Waits (writing what is queued) until the readers have at most the byte budget in
+    /// flight, or (with `all`) until every key's reply is in.
     fn wait(&mut self, all: bool) -> Result<(), String> {
         use std::sync::atomic::Ordering;
-        let mut flushed = false;
         loop {
             self.take_retries()?;
             let caught_up = if all {
@@ -750,17 +779,17 @@ impl ServerSink {
                 }
                 return Ok(());
             }
-            if !flushed || !self.buf.is_empty() {
-                self.write_out()?;
-                flushed = true;
-            }
-            if self.reader.as_ref().map(|h| h.is_finished()).unwrap_or(true) {
-                return Err(self.reader_failure());
+            self.write_all()?;
+            for c in &mut self.conns {
+                if c.reader.as_ref().map(|h| h.is_finished()).unwrap_or(true) {
+                    return Err(c.reader_failure());
+                }
             }
             std::thread::sleep(std::time::Duration::from_micros(200));
         }
     }
 }
+
 impl Sink for ServerSink {
     fn key(&mut self, db: u64, key: Vec<u8>, expire_ms: Option<i64>, value: RdbValue) -> Result<(), String> {
         self.take_retries()?;
@@ -776,23 +805,34 @@ impl Sink for ServerSink {
             args.push(b"REPLACE");
         }
         args.push(code);
-        resp::encode(&args, &mut self.buf);
-        self.expect(Pending::Other { what: "function library" })
+        let conn = &mut self.conns[self.cur];
+        resp::encode(&args, &mut conn.buf);
+        conn.expect(Pending::Other { what: "function library" })
     }
     fn finish(&mut self) -> Result<Vec<(String, u64)>, String> {
         self.wait(true)?;
-        self.write_out()?;
-        // Closing the channel ends the reader once it has read every announced reply.
-        self.pending = None;
-        let res = match self.reader.take().map(|h| h.join()) {
-            Some(Ok(r)) => r,
-            _ => return Err("the reply reader panicked".into()),
-        };
-        if let Some(e) = res.error {
+        self.write_all()?;
+        let mut skipped: BTreeMap<String, u64> = BTreeMap::new();
+        let mut error = None;
+        for c in &mut self.conns {
+            // Closing the channel ends the reader once it has read every announced reply.
+            c.pending = None;
+            match c.reader.take().map(|h| h.join()) {
+                Some(Ok(r)) => {
+                    for (why, n) in r.skipped {
+                        *skipped.entry(why).or_default() += n;
+                    }
+                    self.named.extend(r.named);
+                    error = error.or(r.error);
+                }
+                _ => error = error.or(Some("a reply reader panicked".into())),
+            }
+        }
+        if let Some(e) = error {
             return Err(e);
         }
-        self.named = res.named;
-        Ok(res.skipped.into_iter().collect())
+        self.named.truncate(MAX_NAMED_SKIPS);
+        Ok(skipped.into_iter().collect())
     }
     fn transfer(&self) -> Option<String> {
         Some(match self.mode {
