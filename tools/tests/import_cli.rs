@@ -299,8 +299,8 @@ fn to_server_many_keys_with_per_key_errors() {
     assert_eq!(c.call(&[b"GET", b"k1:db3"]).unwrap(), Reply::Bulk(Some(b"value-1-v".to_vec())));
     assert_eq!(int(c.call(&[b"LLEN", b"k2:db3"]).unwrap()), 3);
     assert!(int(c.call(&[b"PTTL", b"k3:db3"]).unwrap()) > 0);
-    // --replace: every key lands, nothing skipped.
-    let (code, report, out) = import(&[src.to_str().unwrap(), "--to-server", &s.addr(), "--replace"]);
+    // --replace: every key lands, nothing skipped (over several connections).
+    let (code, report, out) = import(&[src.to_str().unwrap(), "--to-server", &s.addr(), "--replace", "--connections", "3"]);
     assert_eq!(code, 0, "{out}");
     assert_eq!(report["keys_imported"], 60_000);
     assert!(report.get("skipped_keys").is_none());

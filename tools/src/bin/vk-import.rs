@@ -5,9 +5,14 @@
 //! single-file AOF.
 //!
 //! - `--to DIR` writes `DIR/dump.rdb` (RDB 11), which `vk-server --dir DIR` loads on start.
-//!   An existing file is never overwritten without `--overwrite` (a backup copy is kept then).
-//! - `--to-server HOST:PORT` loads over RESP with pipelined `RESTORE ... ABSTTL`, falling back to
-//!   an RDB 10 payload and then to plain commands when the target refuses the payload version.
+//!   Keys are streamed to the file as they are decoded (constant memory); only when
+//!   `--rename-db` reorders databases are they parked in one temporary file per target
+//!   database. An existing file is never overwritten without `--overwrite` (a backup copy is
+//!   kept then).
+//! - `--to-server HOST:PORT` loads over RESP with pipelined `RESTORE ... ABSTTL` (large write
+//!   batches, a reader thread per connection, a window bounded by bytes in flight), falling
+//!   back to an RDB 10 payload and then to plain commands when the target refuses the payload
+//!   version. Refused keys are counted by reason and the first 100 are named in the report.
 //!
 //! An AOF is folded into a dataset by the real command engine: a private `vk-server` child
 //! loads it on a loopback port and saves an RDB, which is then imported like any RDB file.
@@ -48,8 +53,10 @@ struct Args {
     /// Map source database A to target database B (repeatable), e.g. --rename-db 0:3.
     #[arg(long = "rename-db", value_name = "A:B")]
     rename_db: Vec<String>,
-    /// Connections to the target server (keys are spread over them in batches).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// Connections to the target server (keys are spread over them in batches). One is
+    /// fastest into VaultKey (commands serialize on its keyspace lock); a few more can help
+    /// with other servers.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=64))]
     connections: u16,
     /// Replace keys that already exist on the target server (default: keep them, count as skipped).
     #[arg(long)]
