@@ -35,6 +35,7 @@ fn write_source(path: &Path, dbs: &[u64], per_db: usize) -> Keys {
     let mut keys = Vec::new();
     for &db in dbs {
         w.select_db(db).unwrap();
+        w.resize_db(per_db as u64, (0..per_db).filter(|i| i % 10 == 3).count() as u64).unwrap();
         for i in 0..per_db {
             let k = format!("k{i}:db{db}").into_bytes();
             let exp = if i % 10 == 3 { Some(far + i as i64) } else { None };

@@ -186,6 +186,14 @@ fn run(args: &Args, sum: &mut Summary) -> Result<(), String> {
                 sum.functions += 1;
                 sink.function(&code)?;
             }
+            RdbEvent::ResizeDb { db_size, expires_size } => {
+                // The source's size hint is passed on when it is still true (or close: expired
+                // keys dropped) for the target: readers pre-size their tables with it.
+                let db = r.current_db();
+                if args.pattern.is_none() && (args.dbs.is_empty() || args.dbs.contains(&db)) {
+                    sink.size_hint(renames.get(&db).copied().unwrap_or(db), db_size, expires_size);
+                }
+            }
             RdbEvent::ModuleAux { module_name, .. } => {
                 *sum.skipped.entry(format!("module aux data of '{module_name}'")).or_default() += 1;
             }
@@ -322,6 +330,8 @@ mod tempfile_dir {
 trait Sink {
     fn key(&mut self, db: u64, key: Vec<u8>, expire_ms: Option<i64>, value: RdbValue) -> Result<(), String>;
     fn function(&mut self, code: &[u8]) -> Result<(), String>;
+    /// The source's RESIZEDB hint for a target database, before its keys.
+    fn size_hint(&mut self, _db: u64, _keys: u64, _expires: u64) {}
     /// Completes the import; returns keys that turned out skipped (reason, count).
     fn finish(&mut self) -> Result<Vec<(String, u64)>, String>;
     fn transfer(&self) -> Option<String> {
@@ -365,6 +375,8 @@ struct DirSink {
     spill_all: bool,
     spills: BTreeMap<u64, Spill>,
     done: bool,
+    /// The last RESIZEDB hint of the source: (target db, keys, expires).
+    hint: Option<(u64, u64, u64)>,
 }
 
 /// Keys of one target database parked in a temporary RDB file.
@@ -397,7 +409,7 @@ impl DirSink {
         }
         let tmp = dir.join(format!("temp-import-{}.rdb", std::process::id()));
         let f = std::fs::File::create(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
-        let mut sink = DirSink { dir: dir.to_path_buf(), tmp, out: None, cur: None, spill_all, spills: BTreeMap::new(), done: false };
+        let mut sink = DirSink { dir: dir.to_path_buf(), tmp, out: None, cur: None, spill_all, spills: BTreeMap::new(), done: false, hint: None };
         let mut w = RdbWriter::new(f, WriteOptions { version: 11, ..Default::default() }).map_err(werr)?;
         w.aux(b"redis-ver", b"7.2.4").map_err(werr)?;
         w.aux(b"redis-bits", b"64").map_err(werr)?;
@@ -437,7 +449,12 @@ impl Sink for DirSink {
             Some(c) if c == db => {}
             Some(c) if db < c => return self.spill(db, &key, expire_ms, &value),
             _ => {
-                self.out()?.select_db(db).map_err(werr)?;
+                let hint = self.hint.take().filter(|h| h.0 == db);
+                let w = self.out()?;
+                w.select_db(db).map_err(werr)?;
+                if let Some((_, keys, expires)) = hint {
+                    w.resize_db(keys, expires).map_err(werr)?;
+                }
                 self.cur = Some(db);
             }
         }
@@ -445,6 +462,9 @@ impl Sink for DirSink {
     }
     fn function(&mut self, code: &[u8]) -> Result<(), String> {
         self.out()?.function(code).map_err(werr)
+    }
+    fn size_hint(&mut self, db: u64, keys: u64, expires: u64) {
+        self.hint = Some((db, keys, expires));
     }
     fn finish(&mut self) -> Result<Vec<(String, u64)>, String> {
         let mut w = self.out.take().ok_or("output already finished")?;
