@@ -1006,3 +1006,27 @@ fn print_summary(args: &Args, s: &Summary) {
         println!("  FAILED: {e}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(pairs: &[(u64, u64)]) -> BTreeMap<u64, u64> {
+        pairs.iter().copied().collect()
+    }
+
+    #[test]
+    fn which_renames_reorder_databases() {
+        assert!(!renames_reorder(&m(&[]), &[]));
+        assert!(!renames_reorder(&m(&[(2, 3)]), &[]));
+        assert!(!renames_reorder(&m(&[(0, 1), (1, 1)]), &[]));
+        assert!(renames_reorder(&m(&[(0, 7)]), &[]));
+        assert!(renames_reorder(&m(&[(5, 1)]), &[]));
+        assert!(renames_reorder(&m(&[(70_000, 1)]), &[]));
+        assert!(renames_reorder(&m(&[(3, 0)]), &[]));
+        // Only the selected source databases matter.
+        assert!(!renames_reorder(&m(&[(0, 7)]), &[0, 9]));
+        assert!(renames_reorder(&m(&[(0, 7)]), &[0, 3]));
+        assert!(!renames_reorder(&m(&[(0, 7)]), &[0]));
+    }
+}
