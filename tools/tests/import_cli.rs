@@ -332,3 +332,90 @@ fn to_server_big_values_with_a_small_window() {
     assert_eq!(int(c.call(&[b"DBSIZE"]).unwrap()), 200);
     assert_eq!(int(c.call(&[b"STRLEN", b"big199"]).unwrap()), 64 * 1024);
 }
+
+/// A fake server that refuses every RESTORE payload (as a server too old for both RDB 10 and
+/// 11 would) and accepts plain commands in MULTI/EXEC: records the keys each EXEC wrote.
+fn fake_server_refusing_payloads() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = l.local_addr().unwrap().to_string();
+    let written = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let w = written.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(s) = s else { return };
+            let w = w.clone();
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                let mut out = std::io::BufWriter::new(s);
+                let mut queued: Option<Vec<Vec<Vec<u8>>>> = None;
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let n: usize = line.trim_end()[1..].parse().unwrap();
+                    let mut args = Vec::new();
+                    for _ in 0..n {
+                        let mut l2 = String::new();
+                        r.read_line(&mut l2).unwrap();
+                        let len: usize = l2.trim_end()[1..].parse().unwrap();
+                        let mut b = vec![0u8; len + 2];
+                        r.read_exact(&mut b).unwrap();
+                        b.truncate(len);
+                        args.push(b);
+                    }
+                    let name = String::from_utf8_lossy(&args[0]).to_ascii_uppercase();
+                    let reply: Vec<u8> = match (name.as_str(), queued.as_mut()) {
+                        ("RESTORE", None) => b"-ERR DUMP payload version or checksum are wrong\r\n".to_vec(),
+                        ("MULTI", None) => {
+                            queued = Some(Vec::new());
+                            b"+OK\r\n".to_vec()
+                        }
+                        ("EXEC", Some(_)) => {
+                            let cmds = queued.take().unwrap();
+                            let mut rep = format!("*{}\r\n", cmds.len()).into_bytes();
+                            for c in &cmds {
+                                rep.extend_from_slice(if c[0].eq_ignore_ascii_case(b"PEXPIREAT") { b":1\r\n" } else { b"+OK\r\n" });
+                            }
+                            let first = cmds.iter().find(|c| !c[0].eq_ignore_ascii_case(b"DEL")).map(|c| c[1].clone()).unwrap();
+                            w.lock().unwrap().push(first);
+                            rep
+                        }
+                        (_, Some(q)) => {
+                            q.push(args.clone());
+                            b"+QUEUED\r\n".to_vec()
+                        }
+                        _ => b"+OK\r\n".to_vec(),
+                    };
+                    out.write_all(&reply).unwrap();
+                    if r.buffer().is_empty() {
+                        out.flush().unwrap();
+                    }
+                }
+            });
+        }
+    });
+    (addr, written)
+}
+
+#[test]
+fn to_server_falls_back_to_commands_for_every_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let src = tmp.path().join("src.rdb");
+    let want = write_source(&src, &[0, 4], 5_000);
+    let (addr, written) = fake_server_refusing_payloads();
+    for conns in ["1", "3"] {
+        written.lock().unwrap().clear();
+        let (code, report, out) = import(&[src.to_str().unwrap(), "--to-server", &addr, "--connections", conns]);
+        assert_eq!(code, 0, "{out}");
+        assert_eq!(report["transfer"], "commands", "{out}");
+        assert_eq!(report["keys_imported"], 10_000, "{out}");
+        // Every key written exactly once, whole, by one EXEC.
+        let mut got: Vec<Vec<u8>> = written.lock().unwrap().clone();
+        got.sort();
+        let mut expect: Vec<Vec<u8>> = want.iter().map(|k| k.1.clone()).collect();
+        expect.sort();
+        assert_eq!(got, expect);
+    }
+}
