@@ -116,39 +116,37 @@ fn line(reader: &mut BufReader<TcpStream>) -> std::io::Result<String> {
 }
 
 fn read_reply(reader: &mut BufReader<TcpStream>) -> std::io::Result<Reply> {
-    {
-        let l = line(reader)?;
-        let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, format!("bad reply line {l:?}"));
-        let (tag, rest) = l.split_at(1.min(l.len()));
-        let num = || rest.parse::<i64>().map_err(|_| bad());
-        Ok(match tag {
-            "+" => Reply::Simple(rest.into()),
-            "-" => Reply::Error(rest.into()),
-            ":" => Reply::Int(num()?),
-            "$" => {
-                let n = num()?;
-                if n < 0 {
-                    Reply::Bulk(None)
-                } else {
-                    let mut b = vec![0u8; n as usize + 2];
-                    reader.read_exact(&mut b)?;
-                    b.truncate(n as usize);
-                    Reply::Bulk(Some(b))
-                }
+    let l = line(reader)?;
+    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, format!("bad reply line {l:?}"));
+    let (tag, rest) = l.split_at(1.min(l.len()));
+    let num = || rest.parse::<i64>().map_err(|_| bad());
+    Ok(match tag {
+        "+" => Reply::Simple(rest.into()),
+        "-" => Reply::Error(rest.into()),
+        ":" => Reply::Int(num()?),
+        "$" => {
+            let n = num()?;
+            if n < 0 {
+                Reply::Bulk(None)
+            } else {
+                let mut b = vec![0u8; n as usize + 2];
+                reader.read_exact(&mut b)?;
+                b.truncate(n as usize);
+                Reply::Bulk(Some(b))
             }
-            "*" => {
-                let n = num()?;
-                if n < 0 {
-                    Reply::Array(None)
-                } else {
-                    let mut v = Vec::new();
-                    for _ in 0..n {
-                        v.push(read_reply(reader)?);
-                    }
-                    Reply::Array(Some(v))
+        }
+        "*" => {
+            let n = num()?;
+            if n < 0 {
+                Reply::Array(None)
+            } else {
+                let mut v = Vec::new();
+                for _ in 0..n {
+                    v.push(read_reply(reader)?);
                 }
+                Reply::Array(Some(v))
             }
-            _ => return Err(bad()),
-        })
-    }
+        }
+        _ => return Err(bad()),
+    })
 }
