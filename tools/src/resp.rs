@@ -26,11 +26,41 @@ pub struct Client {
 
 /// Encodes a command as a RESP multibulk.
 pub fn encode(args: &[&[u8]], out: &mut Vec<u8>) {
-    out.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+    out.push(b'*');
+    put_usize(out, args.len());
     for a in args {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.push(b'$');
+        put_usize(out, a.len());
         out.extend_from_slice(a);
         out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// `n\r\n` in decimal, without a temporary `String`.
+fn put_usize(out: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+    out.extend_from_slice(b"\r\n");
+}
+
+/// The reading half of a [`Client`] (see [`Client::split`]), for a thread that reads replies
+/// while another one keeps writing commands.
+pub struct ReplyReader {
+    reader: BufReader<TcpStream>,
+}
+
+impl ReplyReader {
+    pub fn read(&mut self) -> std::io::Result<Reply> {
+        read_reply(&mut self.reader)
     }
 }
 
@@ -64,48 +94,59 @@ impl Client {
         self.read()
     }
 
-    fn line(&mut self) -> std::io::Result<String> {
-        let mut l = String::new();
-        if self.reader.read_line(&mut l)? == 0 {
-            return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed by the server"));
-        }
-        l.truncate(l.trim_end_matches(['\r', '\n']).len());
-        Ok(l)
+    /// Splits the connection into its reading half and its (buffered) writing half. Unflushed
+    /// bytes are flushed first.
+    pub fn split(mut self) -> std::io::Result<(ReplyReader, std::io::BufWriter<TcpStream>)> {
+        self.writer.flush()?;
+        Ok((ReplyReader { reader: self.reader }, self.writer))
     }
 
     pub fn read(&mut self) -> std::io::Result<Reply> {
-        let l = self.line()?;
-        let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, format!("bad reply line {l:?}"));
-        let (tag, rest) = l.split_at(1.min(l.len()));
-        let num = || rest.parse::<i64>().map_err(|_| bad());
-        Ok(match tag {
-            "+" => Reply::Simple(rest.into()),
-            "-" => Reply::Error(rest.into()),
-            ":" => Reply::Int(num()?),
-            "$" => {
-                let n = num()?;
-                if n < 0 {
-                    Reply::Bulk(None)
-                } else {
-                    let mut b = vec![0u8; n as usize + 2];
-                    self.reader.read_exact(&mut b)?;
-                    b.truncate(n as usize);
-                    Reply::Bulk(Some(b))
-                }
-            }
-            "*" => {
-                let n = num()?;
-                if n < 0 {
-                    Reply::Array(None)
-                } else {
-                    let mut v = Vec::new();
-                    for _ in 0..n {
-                        v.push(self.read()?);
-                    }
-                    Reply::Array(Some(v))
-                }
-            }
-            _ => return Err(bad()),
-        })
+        read_reply(&mut self.reader)
     }
+}
+
+fn line(reader: &mut BufReader<TcpStream>) -> std::io::Result<String> {
+    let mut l = String::new();
+    if reader.read_line(&mut l)? == 0 {
+        return Err(std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "connection closed by the server"));
+    }
+    l.truncate(l.trim_end_matches(['\r', '\n']).len());
+    Ok(l)
+}
+
+fn read_reply(reader: &mut BufReader<TcpStream>) -> std::io::Result<Reply> {
+    let l = line(reader)?;
+    let bad = || std::io::Error::new(std::io::ErrorKind::InvalidData, format!("bad reply line {l:?}"));
+    let (tag, rest) = l.split_at(1.min(l.len()));
+    let num = || rest.parse::<i64>().map_err(|_| bad());
+    Ok(match tag {
+        "+" => Reply::Simple(rest.into()),
+        "-" => Reply::Error(rest.into()),
+        ":" => Reply::Int(num()?),
+        "$" => {
+            let n = num()?;
+            if n < 0 {
+                Reply::Bulk(None)
+            } else {
+                let mut b = vec![0u8; n as usize + 2];
+                reader.read_exact(&mut b)?;
+                b.truncate(n as usize);
+                Reply::Bulk(Some(b))
+            }
+        }
+        "*" => {
+            let n = num()?;
+            if n < 0 {
+                Reply::Array(None)
+            } else {
+                let mut v = Vec::new();
+                for _ in 0..n {
+                    v.push(read_reply(reader)?);
+                }
+                Reply::Array(Some(v))
+            }
+        }
+        _ => return Err(bad()),
+    })
 }

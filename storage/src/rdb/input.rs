@@ -46,9 +46,16 @@ pub struct ReadStats {
 
 impl<R: Read> Input<R> {
     pub fn new(inner: R) -> Self {
+        Self::with_buffer(inner, BUF_SIZE)
+    }
+
+    /// With a read buffer of `size` bytes (at most the default; at least 1). For small
+    /// in-memory inputs such as `RESTORE` payloads, where zeroing a 64 KiB buffer per call
+    /// costs more than the parse.
+    pub fn with_buffer(inner: R, size: usize) -> Self {
         Input {
             inner,
-            buf: vec![0u8; BUF_SIZE].into_boxed_slice(),
+            buf: vec![0u8; size.clamp(1, BUF_SIZE)].into_boxed_slice(),
             pos: 0,
             end: 0,
             base: 0,

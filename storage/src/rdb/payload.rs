@@ -45,7 +45,7 @@ fn verify(payload: &[u8]) -> Result<(&[u8], u16), PayloadError> {
 /// type byte and the footer version. Empty collections are refused like Redis does.
 pub fn parse_payload_typed(payload: &[u8]) -> Result<(RdbValue, u8, u16), PayloadError> {
     let (body, version) = verify(payload)?;
-    let mut inp = Input::new(body);
+    let mut inp = Input::with_buffer(body, body.len());
     let bad = PayloadError::BadData;
     let t = inp.u8().map_err(bad)?;
     let valkey = version == VALKEY_VERSION_80;
