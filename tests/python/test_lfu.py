@@ -1,0 +1,105 @@
+"""Differential tests of LFU/LRU key metadata against valkey-server: OBJECT FREQ/IDLETIME,
+RESTORE IDLETIME/FREQ, and which commands count as accesses.
+
+Deterministic only with `lfu-log-factor 0` (every access increments the counter) and
+`lfu-decay-time 0` (no decay); idle times are compared as ranges.
+"""
+
+import pytest
+
+from conftest import reply
+
+LFU_NOT_SELECTED = ("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+                    "that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+LFU_SELECTED = ("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+                "switching between policies at runtime LRU and LFU data will take some time to adjust.")
+
+
+@pytest.fixture
+def lfu(same):
+    for args in (("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"), ("CONFIG", "SET", "lfu-log-factor", "0"),
+                 ("CONFIG", "SET", "lfu-decay-time", "0")):
+        same(*args)
+    return same
+
+
+def test_freq_counts_every_access(lfu):
+    same = lfu
+    same("SET", "k", "v")
+    same("OBJECT", "FREQ", "k")  # LFU_INIT_VAL
+    for _ in range(10):
+        same("GET", "k")
+    assert same("OBJECT", "FREQ", "k") == 15
+    same("OBJECT", "FREQ", "nokey")
+    # Lookups without touch.
+    for args in (("OBJECT", "ENCODING", "k"), ("TYPE", "k"), ("EXISTS", "k"), ("TTL", "k"), ("PTTL", "k"),
+                 ("OBJECT", "REFCOUNT", "k")):
+        same(*args)
+    same("OBJECT", "FREQ", "k")
+    for _ in range(250):
+        same("GET", "k")
+    assert same("OBJECT", "FREQ", "k") == 255
+    same("OBJECT", "IDLETIME", "k")
+
+
+def test_writes_and_key_commands(lfu):
+    same = lfu
+    same("SET", "n", "1")
+    same("INCR", "n")
+    same("OBJECT", "FREQ", "n")
+    same("INCRBY", "n", "5")
+    same("APPEND", "n", "0")
+    same("OBJECT", "FREQ", "n")
+    same("SET", "s", "v")
+    same("GET", "s")
+    same("SET", "s", "w")
+    same("OBJECT", "FREQ", "s")
+    same("RENAME", "s", "s2")
+    same("OBJECT", "FREQ", "s2")
+    same("COPY", "s2", "s3")
+    same("OBJECT", "FREQ", "s3")
+    same("OBJECT", "FREQ", "s2")
+    same("MGET", "s2", "s3", "nokey")
+    same("OBJECT", "FREQ", "s2")
+    same("TOUCH", "s2", "s3")
+    same("OBJECT", "FREQ", "s3")
+
+
+def test_freq_error_under_lru_and_idletime_error_under_lfu(same):
+    same("SET", "k", "v")
+    assert same("OBJECT", "FREQ", "k") == ("error", LFU_NOT_SELECTED)
+    for policy in ("allkeys-lru", "volatile-lru", "volatile-ttl", "allkeys-random"):
+        same("CONFIG", "SET", "maxmemory-policy", policy)
+        same("OBJECT", "FREQ", "k")
+        same("OBJECT", "FREQ", "nokey")
+    for policy in ("allkeys-lfu", "volatile-lfu"):
+        same("CONFIG", "SET", "maxmemory-policy", policy)
+        assert same("OBJECT", "IDLETIME", "k") == ("error", LFU_SELECTED)
+        same("OBJECT", "IDLETIME", "nokey")
+
+
+def test_restore_idletime_freq(same, vk, valkey):
+    same("SET", "src", "hello")
+    payload = reply(vk, "DUMP", "src")
+    for args in (("IDLETIME", "-1"), ("FREQ", "256"), ("FREQ", "-1"), ("IDLETIME", "x"), ("FREQ", "1.5"),
+                 ("IDLETIME", "10", "FREQ", "10"), ("FREQ", "10", "IDLETIME", "10"), ("IDLETIME",), ("FREQ",)):
+        same("RESTORE", "dst", "0", payload, "REPLACE", *args)
+    # LRU side: IDLETIME sets the idle time (compared as a range: a second may tick).
+    same("RESTORE", "dst", "0", payload, "REPLACE", "IDLETIME", "1000")
+    for c in (vk, valkey):
+        assert 1000 <= reply(c, "OBJECT", "IDLETIME", "dst") <= 1002
+    same("RESTORE", "dst", "0", payload, "REPLACE", "FREQ", "100")
+    for c in (vk, valkey):
+        assert reply(c, "OBJECT", "IDLETIME", "dst") <= 1
+    # LFU side: FREQ sets the counter, IDLETIME leaves a new object's counter.
+    same("CONFIG", "SET", "lfu-decay-time", "0")
+    same("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu")
+    same("RESTORE", "dst", "0", payload, "REPLACE", "FREQ", "100")
+    assert same("OBJECT", "FREQ", "dst") == 100
+    same("RESTORE", "dst", "0", payload, "REPLACE", "FREQ", "0")
+    same("OBJECT", "FREQ", "dst")
+    same("RESTORE", "dst", "0", payload, "REPLACE", "IDLETIME", "1000")
+    same("OBJECT", "FREQ", "dst")
+    same("RESTORE", "dst", "0", payload, "REPLACE", "FREQ", "255", "ABSTTL")
+    same("OBJECT", "FREQ", "dst")
+    same("GET", "dst")
