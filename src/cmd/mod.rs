@@ -438,8 +438,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// Records an access to `key` in its LRU/LFU metadata (Redis's `lookupKey` touch).
+    /// Under LFU, a command looking the same key up again (a read then a write helper) counts
+    /// one access, as Redis's single lookup does.
     fn touch_key(&mut self, key: &[u8]) {
         let a = crate::db::Access::new(&self.srv.config, self.now);
+        if a.lfu && self.fx.lfu_touched.as_ref().is_some_and(|(d, k)| *d == self.client.db && &k[..] == key) {
+            return;
+        }
         let srv = &mut *self.srv;
         if let Some(e) = srv.dbs[self.client.db].get_mut(key) {
             e.touch(&a, || rand::Rng::gen::<f64>(&mut srv.rng));
