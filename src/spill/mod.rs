@@ -12,9 +12,11 @@
 //! all hold one), so a BGSAVE never loses a segment under its feet.
 //!
 //! Memory: `used_memory` comes from the counting allocator ([`alloc`]). Over `maxmemory` the
-//! server spills the coldest sampled values (LRU clock in `Entry::lru`), in bounded batches:
-//! before each command and from the cron. With spill off (or the disk cap reached, or nothing
-//! left to spill) the `maxmemory-policy` applies exactly as in Redis.
+//! server spills the coldest values (by LRU, or by LFU counter under an LFU policy), chosen
+//! through an eviction pool as Redis's evict.c does, one at a time: before each command and
+//! from the cron. With spill off, the disk cap (`spill-max-disk`, on live bytes) reached, or
+//! nothing left to spill, the `maxmemory-policy` applies exactly as in Redis, spilled keys
+//! being candidates like the others. See `docs/spill-format.md`.
 
 pub mod alloc;
 
@@ -828,6 +830,57 @@ mod tests {
         st.segments.clear();
         st.active = None;
         assert!(!path.exists());
+    }
+
+    fn cand(score: u64, key: &str) -> Candidate {
+        Candidate { score, db: 0, key: key.as_bytes().into(), stamp: (0, 0) }
+    }
+
+    #[test]
+    fn eviction_pool_keeps_the_best_sixteen() {
+        let mut p = EvictionPool::default();
+        for i in 0..100u64 {
+            // Scores in a scrambled order.
+            let s = (i * 37) % 100;
+            p.insert(cand(s, &format!("k{s}")));
+        }
+        assert_eq!(p.len(), EVPOOL_SIZE);
+        let best: Vec<u64> = p.list.iter().rev().map(|c| c.score).collect();
+        assert_eq!(best, (84..100).rev().collect::<Vec<_>>());
+        // Worse than everything held: not taken. A key already there is updated, not doubled.
+        p.insert(cand(10, "low"));
+        assert!(p.list.iter().all(|c| &*c.key != b"low"));
+        p.insert(cand(200, "k90"));
+        assert_eq!(p.len(), EVPOOL_SIZE);
+        assert_eq!(p.list.iter().filter(|c| &*c.key == b"k90").count(), 1);
+        assert_eq!(p.list.pop().map(|c| c.score), Some(200));
+    }
+
+    #[test]
+    fn scores_rank_victims() {
+        use crate::db::{lfu, lru_clock, Entry};
+        let now = 1_700_000_000_000i64;
+        let mut old = Entry::new(b"a"[..].into(), Value::from_bytes(b"1"));
+        let mut recent = old.clone();
+        old.lru = lru_clock(now - 50);
+        recent.lru = lru_clock(now - 20);
+        assert!(score(Order::Lru, &old, now, 1) > score(Order::Lru, &recent, now, 1));
+        // LFU: a lower counter is colder whatever the recency; equal counters by recency.
+        old.lru = lfu::pack(now - 5000, 9);
+        recent.lru = lfu::pack(now, 6);
+        assert!(score(Order::Lfu, &recent, now, 0) > score(Order::Lfu, &old, now, 0));
+        recent.lru = lfu::pack(now, 9);
+        assert!(score(Order::Lfu, &old, now, 0) > score(Order::Lfu, &recent, now, 0));
+        // TTL: the nearest expiry first.
+        old.expire_at = now + 10;
+        recent.expire_at = now + 1000;
+        assert!(score(Order::Ttl, &old, now, 0) > score(Order::Ttl, &recent, now, 0));
+        assert_eq!(order_of("allkeys-lfu", true), Order::Lfu);
+        assert_eq!(order_of("volatile-ttl", false), Order::Ttl);
+        assert_eq!(order_of("volatile-ttl", true), Order::Lru);
+        assert_eq!(order_of("noeviction", true), Order::Lru);
+        assert_eq!(segment_limit(0), SEGMENT_SIZE);
+        assert_eq!(segment_limit(4 << 20), 512 << 10);
     }
 
     #[test]
