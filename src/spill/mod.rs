@@ -413,7 +413,9 @@ pub fn order_of(policy: &str, for_spill: bool) -> Order {
 /// How good a victim `e` is under `order` at `now` (higher = colder).
 pub fn score(order: Order, e: &crate::db::Entry, now_ms: i64, decay_time: i64) -> u64 {
     match order {
-        Order::Lru => crate::db::lru_idle_ms(crate::db::lru_clock(now_ms), e.lru),
+        // Oldest last access first, as an absolute time so candidates sampled at different
+        // moments compare correctly.
+        Order::Lru => (1u64 << 62) - now_ms.max(0) as u64 + crate::db::lru_idle_ms(crate::db::lru_clock(now_ms), e.lru),
         Order::Lfu => {
             let c = crate::db::lfu::decayed(e.lru, now_ms, decay_time) as u64;
             ((255 - c) << 8) | crate::db::lfu::idle_byte(e.lru, now_ms) as u64
@@ -484,6 +486,14 @@ fn populate(srv: &mut Server, p: Pool, order: Order) {
 fn best_victim(srv: &mut Server, p: Pool, order: Order) -> Option<(usize, Sds)> {
     for _ in 0..8 {
         populate(srv, p, order);
+        let pool = match p {
+            Pool::Spill { .. } => &srv.spill.spill_pool,
+            Pool::Evict { .. } => &srv.spill.evict_pool,
+        };
+        if pool.is_empty() {
+            // Nothing eligible was found: do not walk the keyspace again.
+            return None;
+        }
         loop {
             let pool = match p {
                 Pool::Spill { .. } => &mut srv.spill.spill_pool,
