@@ -107,3 +107,59 @@ def test_restore_idletime_freq(same, vk, valkey):
     same("RESTORE", "dst", "0", payload, "REPLACE", "FREQ", "255", "ABSTTL")
     same("OBJECT", "FREQ", "dst")
     same("GET", "dst")
+
+
+def _save_and_load(src_start, dst_start, policy, setup, tmp_path):
+    """Saves an RDB on one server (under `policy`) and loads it in the other."""
+    import os
+    import shutil
+    from conftest import reply as r
+    src = src_start(["--maxmemory-policy", policy, "--lfu-decay-time", "0"], dir=str(tmp_path / "src"))
+    try:
+        c = src.client()
+        setup(c)
+        assert c.execute_command("SAVE") in (b"OK", True, "OK")
+        os.makedirs(tmp_path / "dst", exist_ok=True)
+        shutil.copy(os.path.join(src.dir, "dump.rdb"), str(tmp_path / "dst" / "dump.rdb"))
+    finally:
+        src.stop()
+    dst = dst_start(["--maxmemory-policy", policy, "--lfu-decay-time", "0"], dir=str(tmp_path / "dst"))
+    return dst, r
+
+
+@pytest.mark.parametrize("direction", ["valkey_to_vk", "vk_to_valkey"])
+def test_rdb_idle_and_freq_interop(direction, tmp_path):
+    """RDB_OPCODE_IDLE (LRU policies) and RDB_OPCODE_FREQ (LFU policies) written by one server
+    are applied by the other."""
+    import os
+    from conftest import start_valkey, start_vk
+    os.makedirs(tmp_path / "src", exist_ok=True)
+    src_start, dst_start = (start_valkey, start_vk) if direction == "valkey_to_vk" else (start_vk, start_valkey)
+
+    def setup_lfu(c):
+        c.execute_command("SET", "src", "v")
+        payload = c.execute_command("DUMP", "src")
+        c.execute_command("RESTORE", "hot", "0", payload, "FREQ", "77")
+
+    dst, r = _save_and_load(src_start, dst_start, "allkeys-lfu", setup_lfu, tmp_path)
+    try:
+        assert r(dst.client(), "OBJECT", "FREQ", "hot") == 77
+        assert r(dst.client(), "OBJECT", "FREQ", "src") == 6  # SET, then DUMP: one access
+    finally:
+        dst.stop()
+
+    def setup_lru(c):
+        c.execute_command("SET", "src", "v")
+        payload = c.execute_command("DUMP", "src")
+        c.execute_command("RESTORE", "idle", "0", payload, "IDLETIME", "5000")
+
+    import shutil
+    shutil.rmtree(tmp_path / "src")
+    shutil.rmtree(tmp_path / "dst")
+    os.makedirs(tmp_path / "src", exist_ok=True)
+    dst, r = _save_and_load(src_start, dst_start, "allkeys-lru", setup_lru, tmp_path)
+    try:
+        assert 5000 <= r(dst.client(), "OBJECT", "IDLETIME", "idle") <= 5010
+        assert r(dst.client(), "OBJECT", "IDLETIME", "src") <= 10
+    finally:
+        dst.stop()
