@@ -412,9 +412,7 @@ impl<'a> Ctx<'a> {
         let found = self.srv.dbs[db].get(key).is_some();
         if found {
             self.srv.stats.keyspace_hits += 1;
-            if self.srv.touch_on_read {
-                self.touch_key(key);
-            }
+            self.touch_key(key);
             self.srv.dbs[db].get(key).map(|e| &*e.value)
         } else {
             self.srv.stats.keyspace_misses += 1;
@@ -440,7 +438,11 @@ impl<'a> Ctx<'a> {
     /// Records an access to `key` in its LRU/LFU metadata (Redis's `lookupKey` touch).
     /// Under LFU, a command looking the same key up again (a read then a write helper) counts
     /// one access, as Redis's single lookup does.
+    /// CLIENT NO-TOUCH (`touch_on_read` false) leaves reads and writes alone, as Redis 7.2.
     fn touch_key(&mut self, key: &[u8]) {
+        if !self.srv.touch_on_read {
+            return;
+        }
         let a = crate::db::Access::new(&self.srv.config, self.now);
         if a.lfu && self.fx.lfu_touched.as_ref().is_some_and(|(d, k)| *d == self.client.db && &k[..] == key) {
             return;
@@ -474,7 +476,7 @@ impl<'a> Ctx<'a> {
             // Redis's setKey: the old value is looked up for writing (an access), and under LFU
             // the new value inherits its counter.
             entry.lru = lru;
-            if self.fx.lfu_touched.as_ref().is_none_or(|(d, k)| *d != db || &k[..] != key) {
+            if self.srv.touch_on_read && self.fx.lfu_touched.as_ref().is_none_or(|(d, k)| *d != db || &k[..] != key) {
                 entry.touch(&a, || rand::Rng::gen::<f64>(&mut self.srv.rng));
             }
         }

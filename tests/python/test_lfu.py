@@ -69,6 +69,22 @@ def test_writes_and_key_commands(lfu, vk):
     same("OBJECT", "FREQ", "s3")
 
 
+def test_client_no_touch(lfu):
+    same = lfu
+    same("SET", "k", "v")
+    same("SET", "n", "1")
+    same("CLIENT", "NO-TOUCH", "ON")
+    for args in (("GET", "k"), ("SET", "k", "w"), ("APPEND", "k", "x"), ("INCR", "n"), ("MGET", "k", "n")):
+        same(*args)
+    same("OBJECT", "FREQ", "k")
+    same("OBJECT", "FREQ", "n")
+    same("TOUCH", "k")
+    same("OBJECT", "FREQ", "k")
+    same("CLIENT", "NO-TOUCH", "OFF")
+    same("GET", "k")
+    same("OBJECT", "FREQ", "k")
+
+
 def test_freq_error_under_lru_and_idletime_error_under_lfu(same):
     same("SET", "k", "v")
     assert same("OBJECT", "FREQ", "k") == ("error", LFU_NOT_SELECTED)
