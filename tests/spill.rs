@@ -402,3 +402,66 @@ fn spill_max_disk_reached_with_noeviction_refuses_writes() {
     assert_eq!(c.cmd_bytes(&[b"SET", b"again", &value(1, len)]), V::ok());
     assert_eq!(c.cmd(&["GET", "again"]), V::Bulk(value(1, len)));
 }
+
+/// volatile-* policies evict only keys with an expiry (volatile-ttl the nearest expiries
+/// first); random policies evict too; the eviction pool follows a policy change.
+#[test]
+fn volatile_and_random_policies() {
+    let s = TestServer::start(&["--maxmemory", "4mb", "--maxmemory-policy", "volatile-ttl"]);
+    let mut c = s.client();
+    let len = 16 * 1024;
+    // 100 persistent keys, then keys with expiries 1000 + i seconds: the earliest go first.
+    for i in 0..100 {
+        assert_eq!(c.cmd_bytes(&[b"SET", format!("keep:{i}").as_bytes(), &value(i, len)]), V::ok());
+    }
+    for i in 0..400 {
+        let ttl = (1000 + i).to_string();
+        let r = c.cmd_bytes(&[b"SET", format!("ttl:{i}").as_bytes(), &value(i, len), b"EX", ttl.as_bytes()]);
+        assert_eq!(r, V::ok(), "ttl:{i}");
+    }
+    assert!(info_u64(&mut c, "stats", "evicted_keys") > 100);
+    assert!((0..100).all(|i| key_exists(&mut c, &format!("keep:{i}"))), "a key without expiry was evicted");
+    let early = (0..100).filter(|i| key_exists(&mut c, &format!("ttl:{i}"))).count();
+    // About 70 keys with an expiry fit beside the persistent ones: the latest expiries stay.
+    let late = (350..400).filter(|i| key_exists(&mut c, &format!("ttl:{i}"))).count();
+    assert!(early == 0 && late >= 45, "early {early}, late {late}");
+    // volatile-lru: still only keys with an expiry.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-policy", "volatile-lru"]), V::ok());
+    for i in 400..500 {
+        let r = c.cmd_bytes(&[b"SET", format!("ttl:{i}").as_bytes(), &value(i, len), b"EX", b"5000"]);
+        assert_eq!(r, V::ok());
+    }
+    assert!((0..100).all(|i| key_exists(&mut c, &format!("keep:{i}"))));
+    // allkeys-random: anything may go, and memory stays bounded.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-random"]), V::ok());
+    for i in 0..300 {
+        assert_eq!(c.cmd_bytes(&[b"SET", format!("r:{i}").as_bytes(), &value(i, len)]), V::ok());
+    }
+    assert!(info_u64(&mut c, "memory", "used_memory") < 5 << 20);
+    // With only persistent keys and a volatile policy, nothing can be evicted: OOM.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-policy", "volatile-lru"]), V::ok());
+    let mut cursor = "0".to_string();
+    loop {
+        let r = c.cmd(&["SCAN", &cursor, "COUNT", "1000"]);
+        let items = r.array();
+        cursor = items[0].text();
+        for k in items[1].array() {
+            c.cmd(&["PERSIST", &k.text()]);
+        }
+        if cursor == "0" {
+            break;
+        }
+    }
+    let mut oom = false;
+    for i in 0..400 {
+        match c.cmd_bytes(&[b"SET", format!("x:{i}").as_bytes(), &value(i, len)]) {
+            V::Error(e) => {
+                assert_eq!(e, "OOM command not allowed when used memory > 'maxmemory'.");
+                oom = true;
+                break;
+            }
+            r => assert_eq!(r, V::ok()),
+        }
+    }
+    assert!(oom);
+}
