@@ -284,8 +284,8 @@ pub struct Effects {
     /// Commands logged before the command itself (e.g. DELs of keys found expired).
     pub before: Vec<(usize, Vec<Bytes>)>,
     pub block: Option<BlockRequest>,
-    /// Under an LFU policy, the key last touched by this command: `set_key` then keeps its
-    /// counter without a second increment (Redis's lookupKeyWrite + dbReplaceValue).
+    /// Under an LFU policy, the key last looked up for writing (or created) by this command:
+    /// later lookups and `set_key` keep its counter (Redis's lookupKeyWrite + dbReplaceValue).
     pub lfu_touched: Option<(usize, Box<[u8]>)>,
 }
 
@@ -412,7 +412,7 @@ impl<'a> Ctx<'a> {
         let found = self.srv.dbs[db].get(key).is_some();
         if found {
             self.srv.stats.keyspace_hits += 1;
-            self.touch_key(key);
+            self.touch_key(key, false);
             self.srv.dbs[db].get(key).map(|e| &*e.value)
         } else {
             self.srv.stats.keyspace_misses += 1;
@@ -431,15 +431,17 @@ impl<'a> Ctx<'a> {
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
         self.expire_if_needed(key);
         self.unspill(key);
-        self.touch_key(key);
+        self.touch_key(key, true);
         self.srv.dbs[self.client.db].get_mut(key)
     }
 
     /// Records an access to `key` in its LRU/LFU metadata (Redis's `lookupKey` touch).
-    /// Under LFU, a command looking the same key up again (a read then a write helper) counts
-    /// one access, as Redis's single lookup does.
+    /// Under LFU, after a write lookup (or a key created) in this command, looking the same key
+    /// up again counts no further access: our helpers look a key up twice where Redis looks
+    /// it up once (APPEND, INCR, ZADD on a new key...). A read then a write (GETSET, SET GET)
+    /// counts two, as in Redis.
     /// CLIENT NO-TOUCH (`touch_on_read` false) leaves reads and writes alone, as Redis 7.2.
-    fn touch_key(&mut self, key: &[u8]) {
+    fn touch_key(&mut self, key: &[u8], write: bool) {
         if !self.srv.touch_on_read {
             return;
         }
@@ -450,7 +452,7 @@ impl<'a> Ctx<'a> {
         let srv = &mut *self.srv;
         if let Some(e) = srv.dbs[self.client.db].get_mut(key) {
             e.touch(&a, || rand::Rng::gen::<f64>(&mut srv.rng));
-            if a.lfu {
+            if a.lfu && write {
                 self.fx.lfu_touched = Some((self.client.db, key.into()));
             }
         }
@@ -479,6 +481,11 @@ impl<'a> Ctx<'a> {
             if self.srv.touch_on_read && self.fx.lfu_touched.as_ref().is_none_or(|(d, k)| *d != db || &k[..] != key) {
                 entry.touch(&a, || rand::Rng::gen::<f64>(&mut self.srv.rng));
             }
+        }
+        if a.lfu {
+            // A command that creates a key and then looks it up again (ZADD, ...) works on the
+            // object it created in Redis: no access counted.
+            self.fx.lfu_touched = Some((db, key.into()));
         }
         self.srv.dbs[db].insert(entry);
         self.modified(key);

@@ -68,6 +68,25 @@ def test_writes_and_key_commands(lfu, vk):
     same("TOUCH", "s2", "s3")
     same("OBJECT", "FREQ", "s3")
 
+    same("MOVE", "s3", "1")
+    same("SELECT", "1")
+    # As RENAME: Redis 7.2 moves the object (one access), valkey 9 re-creates it (5).
+    assert reply(vk, "OBJECT", "FREQ", "s3") == 8
+    same("SELECT", "0")
+
+
+def test_collections_count_one_access_per_command(lfu):
+    same = lfu
+    for args in (("RPUSH", "l", "a"), ("LPUSH", "l", "b"), ("LRANGE", "l", "0", "-1"), ("LPOP", "l"),
+                 ("HSET", "h", "f", "v"), ("HSET", "h", "g", "w"), ("HGET", "h", "f"), ("HINCRBY", "h", "n", "1"),
+                 ("SADD", "s", "a"), ("SADD", "s", "b"), ("SMEMBERS", "s"), ("SISMEMBER", "s", "a"),
+                 ("ZADD", "z", "1", "a"), ("ZINCRBY", "z", "2", "a"), ("ZSCORE", "z", "a"), ("ZRANGE", "z", "0", "-1"),
+                 ("SET", "str", "abc"), ("SETRANGE", "str", "1", "x"), ("GETRANGE", "str", "0", "-1"), ("STRLEN", "str"),
+                 ("GETSET", "str", "q"), ("SET", "str", "r", "GET"), ("GETEX", "str", "PERSIST"), ("MGET", "str", "str"), ("SETBIT", "b", "1", "1"), ("GETBIT", "b", "1")):
+        same(*args, sort=True)
+    for k in ("l", "h", "s", "z", "str", "b"):
+        same("OBJECT", "FREQ", k)
+
 
 def test_client_no_touch(lfu):
     same = lfu
