@@ -46,7 +46,9 @@ pub struct Entry {
     pub value: Value,
     /// Absolute expiry in Unix ms, or [`NO_EXPIRE`].
     pub expire_at: i64,
-    /// LRU clock (seconds, 24 bits) or LFU data (16 bits minutes, 8 bits counter), as in Redis.
+    /// Access metadata, as Redis's `robj.lru`: under an LFU `maxmemory-policy`, 16 bits of
+    /// minutes and an 8-bit logarithmic counter ([`lfu`]); otherwise the [`lru_clock`] of the
+    /// last access (all 32 bits, 10 ms resolution). Switching policy converts nothing.
     pub lru: u32,
 }
 
@@ -57,10 +59,200 @@ impl Entry {
     pub fn expire(&self) -> Option<i64> {
         (self.expire_at != NO_EXPIRE).then_some(self.expire_at)
     }
+    /// Records an access (Redis's `lookupKey` without `LOOKUP_NOTOUCH`): `updateLFU` under an
+    /// LFU policy, else the current LRU clock. `rand` is uniform in [0, 1).
+    #[inline]
+    pub fn touch(&mut self, a: &Access, rand: impl FnOnce() -> f64) {
+        self.lru = if a.lfu { lfu::touched(self.lru, a, rand) } else { lru_clock(a.now_ms) };
+    }
+    /// The access metadata of a newly created value (Redis's `createObject`).
+    #[inline]
+    pub fn init_access(&mut self, a: &Access) {
+        self.lru = a.initial_lru();
+    }
+    /// Milliseconds since the last access (meaningful under LRU policies).
+    pub fn idle_ms(&self, now_ms: i64) -> u64 {
+        lru_idle_ms(lru_clock(now_ms), self.lru)
+    }
     /// The value for in-place mutation. A shared value (collection, grown string) is cloned
     /// when it is actually mutated while a snapshot still shares it ([`crate::types::Shared`]).
     pub fn value_mut(&mut self) -> &mut Value {
         &mut self.value
+    }
+}
+
+/// Resolution of [`lru_clock`] in ms (Redis's `LRU_CLOCK_RESOLUTION` is 1000): fine enough
+/// that sampled eviction tells recently used keys apart, while 32 bits wrap only after 497
+/// days (Redis's 24-bit second clock wraps after 194).
+pub const LRU_CLOCK_RESOLUTION_MS: i64 = 10;
+
+/// The LRU clock at `now_ms` (Unix ms), in [`LRU_CLOCK_RESOLUTION_MS`] ticks, wrapping at 2^32.
+#[inline]
+pub fn lru_clock(now_ms: i64) -> u32 {
+    (now_ms / LRU_CLOCK_RESOLUTION_MS) as u32
+}
+
+/// Redis's `estimateObjectIdleTime`: ms between an entry's LRU stamp and `clock`, assuming
+/// the clock wrapped at most once.
+#[inline]
+pub fn lru_idle_ms(clock: u32, lru: u32) -> u64 {
+    clock.wrapping_sub(lru) as u64 * LRU_CLOCK_RESOLUTION_MS as u64
+}
+
+/// The LRU stamp of a key idle for `idle_secs` at `clock` (RESTORE IDLETIME, RDB `IDLE`),
+/// clamped to what the clock can represent.
+pub fn lru_from_idle_secs(clock: u32, idle_secs: u64) -> u32 {
+    let ticks = idle_secs.saturating_mul(1000 / LRU_CLOCK_RESOLUTION_MS as u64).min(u32::MAX as u64 - 1);
+    clock.wrapping_sub(ticks as u32)
+}
+
+/// What an access needs to update `Entry::lru`: the policy kind, the time and the LFU knobs.
+#[derive(Clone, Copy, Debug)]
+pub struct Access {
+    pub lfu: bool,
+    pub now_ms: i64,
+    pub log_factor: i64,
+    pub decay_time: i64,
+}
+
+impl Access {
+    pub fn new(config: &crate::config::Config, now_ms: i64) -> Access {
+        Access {
+            lfu: lfu::is_lfu_policy(&config.maxmemory_policy),
+            now_ms,
+            log_factor: config.lfu_log_factor,
+            decay_time: config.lfu_decay_time,
+        }
+    }
+    /// `Entry::lru` of a newly created value (Redis's `createObject`).
+    #[inline]
+    pub fn initial_lru(&self) -> u32 {
+        if self.lfu {
+            lfu::initial(self.now_ms)
+        } else {
+            lru_clock(self.now_ms)
+        }
+    }
+}
+
+impl Access {
+    /// `Entry::lru` of a value loaded with the RDB `IDLE`/`FREQ` fields (Redis's
+    /// objectSetLRUOrLFU): FREQ counts under an LFU policy, IDLE under the others.
+    pub fn loaded_lru(&self, idle_secs: Option<u64>, freq: Option<u8>) -> u32 {
+        match (self.lfu, freq, idle_secs) {
+            (true, Some(f), _) => lfu::pack(self.now_ms, f),
+            (false, _, Some(i)) => lru_from_idle_secs(lru_clock(self.now_ms), i),
+            _ => self.initial_lru(),
+        }
+    }
+}
+
+/// Which access metadata a snapshot saves per key (Redis's rdbSaveKeyValuePair: `IDLE` only
+/// under an LRU policy, `FREQ` only under an LFU policy).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KeyMeta {
+    pub save_lru: bool,
+    pub save_lfu: bool,
+    pub decay_time: i64,
+}
+
+impl KeyMeta {
+    pub fn of(config: &crate::config::Config) -> KeyMeta {
+        let p = &config.maxmemory_policy;
+        KeyMeta { save_lru: p.ends_with("-lru"), save_lfu: lfu::is_lfu_policy(p), decay_time: config.lfu_decay_time }
+    }
+    /// (idle seconds, LFU counter) to write for `e`.
+    pub fn rdb_fields(&self, e: &Entry, now_ms: i64) -> (Option<u64>, Option<u8>) {
+        (self.save_lru.then(|| e.idle_ms(now_ms) / 1000), self.save_lfu.then(|| lfu::decayed(e.lru, now_ms, self.decay_time)))
+    }
+}
+
+/// Redis's LFU (evict.c): `Entry::lru` holds 16 bits of "last decrement time" in minutes and an
+/// 8-bit logarithmic access counter.
+pub mod lfu {
+    use super::Access;
+
+    /// Counter of a new key (Redis's `LFU_INIT_VAL`), so it is not evicted before it is used.
+    pub const INIT_VAL: u8 = 5;
+
+    pub fn is_lfu_policy(policy: &str) -> bool {
+        policy.ends_with("lfu")
+    }
+
+    /// Minutes, 16 bits (`LFUGetTimeInMinutes`).
+    #[inline]
+    pub fn minutes(now_ms: i64) -> u32 {
+        ((now_ms / 60_000) & 0xffff) as u32
+    }
+
+    /// Minutes since `ldt`, with one wrap of the 16-bit clock (`LFUTimeElapsed`).
+    #[inline]
+    pub fn elapsed(ldt: u32, now_ms: i64) -> u32 {
+        let now = minutes(now_ms);
+        if now >= ldt {
+            now - ldt
+        } else {
+            65535 - ldt + now
+        }
+    }
+
+    /// The counter after decay: one per `decay_time` minutes elapsed (`LFUDecrAndReturn`).
+    #[inline]
+    pub fn decayed(lru: u32, now_ms: i64, decay_time: i64) -> u8 {
+        let ldt = (lru >> 8) & 0xffff;
+        let counter = (lru & 0xff) as u8;
+        let periods = if decay_time > 0 { elapsed(ldt, now_ms) as i64 / decay_time } else { 0 };
+        if periods == 0 {
+            counter
+        } else if periods > counter as i64 {
+            0
+        } else {
+            counter - periods as u8
+        }
+    }
+
+    /// Logarithmic increment (`LFULogIncr`): the higher the counter, the less likely it grows;
+    /// `r` is uniform in [0, 1).
+    #[inline]
+    pub fn log_incr(counter: u8, log_factor: i64, r: f64) -> u8 {
+        if counter == 255 {
+            return 255;
+        }
+        let base = (counter as f64 - INIT_VAL as f64).max(0.0);
+        let p = 1.0 / (base * log_factor as f64 + 1.0);
+        if r < p {
+            counter + 1
+        } else {
+            counter
+        }
+    }
+
+    /// Packs Redis's 24 bits (minutes, counter). The 8 bits above them, unused by Redis, hold
+    /// the second of the access (mod 256): eviction uses it to prefer, among keys with the same
+    /// counter, the least recently used ([`idle_byte`]).
+    #[inline]
+    pub fn pack(now_ms: i64, counter: u8) -> u32 {
+        ((((now_ms / 1000) & 0xff) as u32) << 24) | (minutes(now_ms) << 8) | counter as u32
+    }
+
+    /// Seconds (mod 256) since the access stamped in the top byte by [`pack`].
+    #[inline]
+    pub fn idle_byte(lru: u32, now_ms: i64) -> u8 {
+        (((now_ms / 1000) & 0xff) as u8).wrapping_sub((lru >> 24) as u8)
+    }
+
+    /// A new object's LFU data.
+    pub fn initial(now_ms: i64) -> u32 {
+        pack(now_ms, INIT_VAL)
+    }
+
+    /// `updateLFU`: decay, then increment, then stamp the time.
+    #[inline]
+    pub fn touched(lru: u32, a: &Access, rand: impl FnOnce() -> f64) -> u32 {
+        let c = decayed(lru, a.now_ms, a.decay_time);
+        // The increment is certain up to INIT_VAL (and with a log factor of 0): no random draw.
+        let r = if c <= INIT_VAL || a.log_factor == 0 || c == 255 { 0.0 } else { rand() };
+        pack(a.now_ms, log_incr(c, a.log_factor, r))
     }
 }
 
@@ -342,6 +534,7 @@ impl Db {
 mod tests {
     use super::*;
     use crate::types::Value;
+    use rand::{Rng, SeedableRng};
 
     fn k(s: &str) -> Sds {
         s.as_bytes().into()
@@ -424,6 +617,68 @@ mod tests {
         let e = Entry::new(&b"key:000000123456"[..], Value::from_bytes(&[b'x'; 16]));
         assert!(e.key.is_inline());
         assert!(matches!(&e.value, Value::Str(s) if s.is_inline()));
+    }
+
+    #[test]
+    fn lfu_counter_math() {
+        use super::lfu::*;
+        let t0 = 1_700_000_000_000i64;
+        let a = Access { lfu: true, now_ms: t0, log_factor: 0, decay_time: 1 };
+        // New keys start at LFU_INIT_VAL; with log factor 0 every access counts.
+        let mut e = Entry::new(k("a"), Value::from_bytes(b"1"));
+        e.init_access(&a);
+        assert_eq!(decayed(e.lru, t0, 1), 5);
+        for _ in 0..10 {
+            e.touch(&a, || unreachable!());
+        }
+        assert_eq!(decayed(e.lru, t0, 1), 15);
+        // Saturates at 255.
+        for _ in 0..300 {
+            e.touch(&a, || 0.0);
+        }
+        assert_eq!(decayed(e.lru, t0, 1), 255);
+        // Decay: one per lfu-decay-time minutes; 0 disables it.
+        assert_eq!(decayed(e.lru, t0 + 3 * 60_000, 1), 252);
+        assert_eq!(decayed(e.lru, t0 + 10 * 60_000, 5), 253);
+        assert_eq!(decayed(e.lru, t0 + 1000 * 60_000, 1), 0);
+        assert_eq!(decayed(e.lru, t0 + 1000 * 60_000, 0), 255);
+        // The 16-bit minute clock wraps.
+        let wrap_t = ((t0 / 60_000) | 0xffff) * 60_000; // minutes == 0xffff
+        let l = pack(wrap_t, 20);
+        assert_eq!(decayed(l, wrap_t + 2 * 60_000, 1), 19); // 65535 - 65535 + 1
+        // Log increment probabilities: p = 1 / ((c - 5) * factor + 1).
+        assert_eq!(log_incr(4, 10, 0.99), 5);
+        assert_eq!(log_incr(5, 10, 0.99), 6);
+        assert_eq!(log_incr(6, 10, 0.0905), 7); // p = 1/11
+        assert_eq!(log_incr(6, 10, 0.0910), 6);
+        assert_eq!(log_incr(255, 0, 0.0), 255);
+        // With the default factor 10, a million hits give a counter near Redis's table (~255
+        // only past 1M; 100 hits ~ 10-12).
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+        let mut c = INIT_VAL;
+        for _ in 0..100 {
+            c = log_incr(c, 10, rng.gen::<f64>());
+        }
+        assert!((8..=16).contains(&c), "{c}");
+    }
+
+    #[test]
+    fn lru_clock_idle_and_wrap() {
+        let t0 = 1_700_000_000_000i64;
+        let mut e = Entry::new(k("a"), Value::from_bytes(b"1"));
+        let a = Access { lfu: false, now_ms: t0, log_factor: 10, decay_time: 1 };
+        e.init_access(&a);
+        assert_eq!(e.idle_ms(t0 + 1234), 1230);
+        // Finer than a second: two accesses 20 ms apart are ordered.
+        let mut f = e.clone();
+        f.touch(&Access { now_ms: t0 + 20, ..a }, || 0.0);
+        assert!(f.idle_ms(t0 + 100) < e.idle_ms(t0 + 100));
+        // Wrapping clock: a stamp just before the wrap is still a few ticks old after it.
+        assert_eq!(lru_idle_ms(3, u32::MAX - 1), 50);
+        let clock = lru_clock(t0);
+        assert_eq!(lru_idle_ms(clock, lru_from_idle_secs(clock, 1000)) / 1000, 1000);
+        assert_eq!(lru_idle_ms(5, lru_from_idle_secs(5, 100)), 100_000);
+        assert!(lru_idle_ms(clock, lru_from_idle_secs(clock, u64::MAX)) / 1000 > 400 * 86_400);
     }
 
     #[test]

@@ -128,3 +128,165 @@ fn sort_errors_without_collections() {
     c.cmd(&["SET", "s", "x"]);
     assert_eq!(c.cmd(&["SORT", "s"]), V::err("WRONGTYPE Operation against a key holding the wrong kind of value"));
 }
+
+fn freq(c: &mut Client, k: &str) -> i64 {
+    c.cmd(&["OBJECT", "FREQ", k]).int()
+}
+
+/// LFU counters as Redis keeps them: with `lfu-log-factor 0` every access counts (the
+/// logarithmic increment is then certain) and `lfu-decay-time 0` disables decay, so the
+/// counter is deterministic.
+#[test]
+fn lfu_counter_counts_accesses() {
+    let s = TestServer::start(&["--maxmemory-policy", "allkeys-lfu", "--lfu-log-factor", "0", "--lfu-decay-time", "0"]);
+    let mut c = s.client();
+    c.cmd(&["SET", "k", "v"]);
+    assert_eq!(freq(&mut c, "k"), 5, "LFU_INIT_VAL");
+    for _ in 0..10 {
+        c.cmd(&["GET", "k"]);
+    }
+    assert_eq!(freq(&mut c, "k"), 15);
+    // Lookups that do not touch (Redis's LOOKUP_NOTOUCH): OBJECT, TYPE, EXISTS, TTL family.
+    for cmd in [&["OBJECT", "ENCODING", "k"][..], &["TYPE", "k"], &["EXISTS", "k"], &["TTL", "k"], &["PTTL", "k"]] {
+        c.cmd(cmd);
+    }
+    assert_eq!(freq(&mut c, "k"), 15);
+    // Overwriting keeps the counter and counts as one access; a new value starts at 5.
+    c.cmd(&["SET", "k", "w"]);
+    assert_eq!(freq(&mut c, "k"), 16);
+    c.cmd(&["SET", "n", "1"]);
+    c.cmd(&["INCR", "n"]);
+    assert_eq!(freq(&mut c, "n"), 6, "INCR is one access");
+    c.cmd(&["APPEND", "n", "0"]);
+    assert_eq!(freq(&mut c, "n"), 7);
+    // RENAME keeps the object's counter; COPY makes a new object.
+    assert_eq!(c.cmd(&["RENAME", "k", "k2"]), V::ok());
+    assert_eq!(freq(&mut c, "k2"), 17);
+    assert_eq!(c.cmd(&["COPY", "k2", "k3"]), int(1));
+    assert_eq!(freq(&mut c, "k3"), 5);
+    assert_eq!(freq(&mut c, "k2"), 18);
+    // CLIENT NO-TOUCH: reads leave the counter alone, TOUCH still touches.
+    assert_eq!(c.cmd(&["CLIENT", "NO-TOUCH", "ON"]), V::ok());
+    c.cmd(&["GET", "k2"]);
+    assert_eq!(freq(&mut c, "k2"), 18);
+    c.cmd(&["TOUCH", "k2"]);
+    assert_eq!(freq(&mut c, "k2"), 19);
+    assert_eq!(c.cmd(&["CLIENT", "NO-TOUCH", "OFF"]), V::ok());
+    // The counter saturates at 255.
+    for _ in 0..300 {
+        c.cmd(&["GET", "k3"]);
+    }
+    assert_eq!(freq(&mut c, "k3"), 255);
+    // With the default log factor the counter grows logarithmically.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "lfu-log-factor", "10"]), V::ok());
+    c.cmd(&["SET", "slow", "v"]);
+    for _ in 0..100 {
+        c.cmd(&["GET", "slow"]);
+    }
+    let f = freq(&mut c, "slow");
+    assert!((7..=20).contains(&f), "{f}");
+    assert_eq!(c.cmd(&["OBJECT", "FREQ", "nokey"]), V::Nil);
+}
+
+#[test]
+fn object_freq_and_idletime_follow_the_policy() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    c.cmd(&["SET", "k", "v"]);
+    assert_eq!(
+        c.cmd(&["OBJECT", "FREQ", "k"]),
+        V::err("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    assert!(c.cmd(&["OBJECT", "IDLETIME", "k"]).int() >= 1);
+    // OBJECT IDLETIME does not touch; GET does.
+    assert!(c.cmd(&["OBJECT", "IDLETIME", "k"]).int() >= 1);
+    c.cmd(&["GET", "k"]);
+    assert_eq!(c.cmd(&["OBJECT", "IDLETIME", "k"]), int(0));
+    for p in ["volatile-lfu", "allkeys-lfu"] {
+        assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-policy", p]), V::ok());
+        assert_eq!(
+            c.cmd(&["OBJECT", "IDLETIME", "k"]),
+            V::err("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+        );
+        // No conversion at the switch: the field is read as LFU data, whatever it holds.
+        let f = c.cmd(&["OBJECT", "FREQ", "k"]).int();
+        assert!((0..=255).contains(&f));
+    }
+    // Keys written under LFU start at LFU_INIT_VAL.
+    c.cmd(&["SET", "new", "v"]);
+    assert_eq!(c.cmd(&["OBJECT", "FREQ", "new"]), int(5));
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lru"]), V::ok());
+    assert!(c.cmd(&["OBJECT", "IDLETIME", "new"]).int() >= 0);
+    c.cmd(&["GET", "new"]);
+    assert_eq!(c.cmd(&["OBJECT", "IDLETIME", "new"]), int(0));
+}
+
+#[test]
+fn restore_idletime_and_freq() {
+    let s = TestServer::start(&["--lfu-decay-time", "0"]);
+    let mut c = s.client();
+    c.cmd(&["SET", "src", "hello"]);
+    let V::Bulk(payload) = c.cmd(&["DUMP", "src"]) else { panic!() };
+    let p: &[u8] = &payload;
+    let restore = |c: &mut Client, extra: &[&str]| {
+        let mut args: Vec<&[u8]> = vec![b"RESTORE", b"dst", b"0", p, b"REPLACE"];
+        args.extend(extra.iter().map(|a| a.as_bytes()));
+        c.cmd_bytes(&args)
+    };
+    assert_eq!(restore(&mut c, &["IDLETIME", "-1"]), V::err("ERR Invalid IDLETIME value, must be >= 0"));
+    assert_eq!(restore(&mut c, &["FREQ", "256"]), V::err("ERR Invalid FREQ value, must be >= 0 and <= 255"));
+    assert_eq!(restore(&mut c, &["FREQ", "-1"]), V::err("ERR Invalid FREQ value, must be >= 0 and <= 255"));
+    assert_eq!(restore(&mut c, &["IDLETIME", "x"]), V::err("ERR value is not an integer or out of range"));
+    assert_eq!(restore(&mut c, &["IDLETIME", "10", "FREQ", "10"]), V::err("ERR syntax error"));
+    assert_eq!(restore(&mut c, &["FREQ", "10", "IDLETIME", "10"]), V::err("ERR syntax error"));
+    // LRU policy (the default noeviction included): IDLETIME applies, FREQ is ignored.
+    assert_eq!(restore(&mut c, &["IDLETIME", "1000"]), V::ok());
+    let idle = c.cmd(&["OBJECT", "IDLETIME", "dst"]).int();
+    assert!((1000..=1002).contains(&idle), "{idle}");
+    assert_eq!(restore(&mut c, &["IDLETIME", "10000000"]), V::ok());
+    assert!(c.cmd(&["OBJECT", "IDLETIME", "dst"]).int() >= 10_000_000);
+    // Past what the 32-bit, 10 ms clock holds (497 days): clamped, still very idle.
+    assert_eq!(restore(&mut c, &["IDLETIME", "100000000"]), V::ok());
+    assert!(c.cmd(&["OBJECT", "IDLETIME", "dst"]).int() >= 40_000_000);
+    assert_eq!(restore(&mut c, &["FREQ", "100"]), V::ok());
+    assert!(c.cmd(&["OBJECT", "IDLETIME", "dst"]).int() <= 1);
+    // LFU policy: FREQ applies, IDLETIME is ignored (a new object's counter).
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-policy", "volatile-lfu"]), V::ok());
+    assert_eq!(restore(&mut c, &["FREQ", "100"]), V::ok());
+    assert_eq!(c.cmd(&["OBJECT", "FREQ", "dst"]), int(100));
+    assert_eq!(restore(&mut c, &["FREQ", "0"]), V::ok());
+    assert_eq!(c.cmd(&["OBJECT", "FREQ", "dst"]), int(0));
+    assert_eq!(restore(&mut c, &["IDLETIME", "1000"]), V::ok());
+    assert_eq!(c.cmd(&["OBJECT", "FREQ", "dst"]), int(5));
+    assert_eq!(c.cmd(&["GET", "dst"]), V::bulk("hello"));
+}
+
+/// The RDB file carries IDLE (LRU policies) and FREQ (LFU policies) per key, as Redis's
+/// rdbSaveKeyValuePair writes them, and loading applies them.
+#[test]
+fn rdb_keeps_idle_time_and_lfu_counter() {
+    let args = ["--maxmemory-policy", "allkeys-lru", "--lfu-decay-time", "0"];
+    let s = TestServer::start(&args);
+    let mut c = s.client();
+    c.cmd(&["SET", "src", "hello"]);
+    let V::Bulk(payload) = c.cmd(&["DUMP", "src"]) else { panic!() };
+    assert_eq!(c.cmd_bytes(&[b"RESTORE", b"idle", b"0", &payload, b"IDLETIME", b"5000"]), V::ok());
+    assert_eq!(c.cmd(&["SAVE"]), V::ok());
+    let dir = s.stop();
+    let s = TestServer::start_in(dir, &args);
+    let mut c = s.client();
+    let idle = c.cmd(&["OBJECT", "IDLETIME", "idle"]).int();
+    assert!((5000..5100).contains(&idle), "{idle}");
+    // Under LFU the counter is saved instead.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"]), V::ok());
+    assert_eq!(c.cmd_bytes(&[b"RESTORE", b"hot", b"0", &payload, b"FREQ", b"77"]), V::ok());
+    assert_eq!(c.cmd(&["SAVE"]), V::ok());
+    let dir = s.stop();
+    let args = ["--maxmemory-policy", "allkeys-lfu", "--lfu-decay-time", "0"];
+    let s = TestServer::start_in(dir, &args);
+    let mut c = s.client();
+    assert_eq!(c.cmd(&["OBJECT", "FREQ", "hot"]), int(77));
+    // Every key gets a FREQ under LFU (`idle` holds LRU data read as LFU: no conversion).
+    assert!((0..=255).contains(&c.cmd(&["OBJECT", "FREQ", "idle"]).int()));
+}

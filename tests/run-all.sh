@@ -22,4 +22,6 @@ cargo build --workspace --all-targets
 echo "== cargo test"
 cargo test --workspace
 echo "== python tests"
+# The binary just built, not a release build a developer may have left in target/.
+export VK_SERVER="$PWD/target/debug/vk-server"
 python3 -m pytest -q tests/python

@@ -263,3 +263,205 @@ fn config_set_enables_spill() {
     assert!(disk_keys > 30, "{}", c.cmd(&["INFO", "spill"]).text());
     check_keys(&mut c, 100, 32 * 1024);
 }
+
+fn key_exists(c: &mut Client, k: &str) -> bool {
+    c.cmd(&["EXISTS", k]).int() == 1
+}
+
+/// allkeys-lru with a small `maxmemory` (spill off): keys read all along survive while a
+/// stream of new keys pushes the memory over the limit; the victims are the old ones.
+#[test]
+fn lru_eviction_keeps_recently_used_keys() {
+    let s = TestServer::start(&["--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lru"]);
+    let mut c = s.client();
+    let len = 16 * 1024;
+    let hot: Vec<String> = (0..50).map(|i| format!("hot:{i}")).collect();
+    for (i, k) in hot.iter().enumerate() {
+        assert_eq!(c.cmd_bytes(&[b"SET", k.as_bytes(), &value(i, len)]), V::ok());
+    }
+    for i in 0..600 {
+        let k = format!("cold:{i}");
+        assert_eq!(c.cmd_bytes(&[b"SET", k.as_bytes(), &value(i, len)]), V::ok());
+        if i % 5 == 4 {
+            for k in &hot {
+                assert!(matches!(c.cmd(&["GET", k]), V::Bulk(_)), "{k} evicted after {i} cold keys");
+            }
+        }
+    }
+    assert!(info_u64(&mut c, "stats", "evicted_keys") >= 300);
+    let alive = hot.iter().filter(|k| key_exists(&mut c, k)).count();
+    assert_eq!(alive, hot.len());
+    // The oldest cold keys went first.
+    let old_alive = (0..100).filter(|i| key_exists(&mut c, &format!("cold:{i}"))).count();
+    assert!(old_alive < 10, "{old_alive} of the 100 oldest cold keys survived");
+}
+
+/// allkeys-lfu: frequently read keys survive, however long ago they were read, while keys
+/// written once are evicted.
+#[test]
+fn lfu_eviction_keeps_frequently_used_keys() {
+    let s = TestServer::start(&["--maxmemory", "4mb", "--maxmemory-policy", "allkeys-lfu", "--lfu-log-factor", "0", "--lfu-decay-time", "0"]);
+    let mut c = s.client();
+    let len = 16 * 1024;
+    let hot: Vec<String> = (0..40).map(|i| format!("hot:{i}")).collect();
+    for (i, k) in hot.iter().enumerate() {
+        assert_eq!(c.cmd_bytes(&[b"SET", k.as_bytes(), &value(i, len)]), V::ok());
+        for _ in 0..20 {
+            c.cmd(&["GET", k]);
+        }
+    }
+    assert_eq!(c.cmd(&["OBJECT", "FREQ", "hot:0"]).int(), 25);
+    // Written after the hot keys were last read: under LRU they would be the victims.
+    for i in 0..600 {
+        let k = format!("cold:{i}");
+        assert_eq!(c.cmd_bytes(&[b"SET", k.as_bytes(), &value(i, len)]), V::ok());
+    }
+    assert!(info_u64(&mut c, "stats", "evicted_keys") >= 300);
+    let alive = hot.iter().filter(|k| key_exists(&mut c, k)).count();
+    assert_eq!(alive, hot.len(), "hot keys evicted");
+    assert_eq!(c.cmd(&["OBJECT", "FREQ", "hot:7"]).int(), 25);
+}
+
+/// With spill on and `spill-max-disk` reached, an evicting policy deletes keys (spilled ones
+/// included, which frees disk so colder values keep moving out), and every key left reads back.
+#[test]
+fn spill_max_disk_reached_evicts_by_policy() {
+    let s = TestServer::start(&[
+        "--maxmemory", "4mb", "--spill-enabled", "yes", "--spill-min-value-size", "1024",
+        "--spill-max-disk", "4mb", "--maxmemory-policy", "allkeys-lru",
+    ]);
+    let mut c = s.client();
+    let (n, len) = (800, 32 * 1024); // 25 MiB of values: 4 in memory, 4 on disk, the rest evicted
+    write_keys(&mut c, n, len);
+    let evicted = info_u64(&mut c, "stats", "evicted_keys");
+    let disk_evicted = info_u64(&mut c, "spill", "spill_evicted_keys");
+    assert!(evicted > 0 && disk_evicted > 0, "{}", c.cmd(&["INFO", "spill"]).text());
+    assert!(info_u64(&mut c, "spill", "spill_disk_keys") > 50);
+    // The cap holds for live data at once; compaction takes the files back near it.
+    assert!(info_u64(&mut c, "spill", "spill_disk_live_bytes") <= (4 << 20) + 64 * 1024);
+    let mut disk = u64::MAX;
+    for _ in 0..100 {
+        disk = info_u64(&mut c, "spill", "spill_disk_bytes");
+        if disk <= 3 * (4 << 20) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(disk <= 3 * (4 << 20), "segment files hold {disk} bytes");
+    // Whatever is left reads back intact; the newest keys are there.
+    let mut left = 0;
+    for i in 0..n {
+        let k = format!("key:{i}");
+        match c.cmd(&["GET", &k]) {
+            V::Bulk(b) => {
+                assert_eq!(b, value(i, len), "GET {k}");
+                left += 1;
+            }
+            V::Nil => {}
+            r => panic!("GET {k}: {r:?}"),
+        }
+    }
+    assert_eq!(left as i64, c.cmd(&["DBSIZE"]).int());
+    assert!(key_exists(&mut c, &format!("key:{}", n - 1)));
+    assert!(left < n && left > 150, "{left}");
+}
+
+/// With spill on, `spill-max-disk` reached and `noeviction`, writes that need memory are
+/// refused with Redis's OOM error; reads and deletes still work, and deleting spilled keys
+/// makes room again.
+#[test]
+fn spill_max_disk_reached_with_noeviction_refuses_writes() {
+    let s = TestServer::start(&[
+        "--maxmemory", "4mb", "--spill-enabled", "yes", "--spill-min-value-size", "1024", "--spill-max-disk", "4mb",
+    ]);
+    let mut c = s.client();
+    let len = 32 * 1024;
+    let mut written = 0;
+    for i in 0..2000 {
+        let k = format!("key:{i}");
+        match c.cmd_bytes(&[b"SET", k.as_bytes(), &value(i, len)]) {
+            V::Error(e) => {
+                assert_eq!(e, "OOM command not allowed when used memory > 'maxmemory'.");
+                break;
+            }
+            r => assert_eq!(r, V::ok()),
+        }
+        written += 1;
+    }
+    assert!(written < 2000, "never refused");
+    assert!(written > 150, "refused too early: {written}");
+    assert_eq!(info_u64(&mut c, "stats", "evicted_keys"), 0);
+    assert_eq!(c.cmd(&["DBSIZE"]).int(), written as i64);
+    assert_eq!(c.cmd(&["SET", "more", "x"]), V::err("OOM command not allowed when used memory > 'maxmemory'."));
+    check_keys(&mut c, written, len);
+    // Reading everything back moved values around; free room on disk by deleting the first
+    // half of the keys (most of them on disk by now): writes are accepted again.
+    for i in 0..written / 2 {
+        assert_eq!(c.cmd(&["DEL", &format!("key:{i}")]).int(), 1);
+    }
+    assert_eq!(c.cmd_bytes(&[b"SET", b"again", &value(1, len)]), V::ok());
+    assert_eq!(c.cmd(&["GET", "again"]), V::Bulk(value(1, len)));
+}
+
+/// volatile-* policies evict only keys with an expiry (volatile-ttl the nearest expiries
+/// first); random policies evict too; the eviction pool follows a policy change.
+#[test]
+fn volatile_and_random_policies() {
+    let s = TestServer::start(&["--maxmemory", "4mb", "--maxmemory-policy", "volatile-ttl"]);
+    let mut c = s.client();
+    let len = 16 * 1024;
+    // 100 persistent keys, then keys with expiries 1000 + i seconds: the earliest go first.
+    for i in 0..100 {
+        assert_eq!(c.cmd_bytes(&[b"SET", format!("keep:{i}").as_bytes(), &value(i, len)]), V::ok());
+    }
+    for i in 0..400 {
+        let ttl = (1000 + i).to_string();
+        let r = c.cmd_bytes(&[b"SET", format!("ttl:{i}").as_bytes(), &value(i, len), b"EX", ttl.as_bytes()]);
+        assert_eq!(r, V::ok(), "ttl:{i}");
+    }
+    assert!(info_u64(&mut c, "stats", "evicted_keys") > 100);
+    assert!((0..100).all(|i| key_exists(&mut c, &format!("keep:{i}"))), "a key without expiry was evicted");
+    let early = (0..100).filter(|i| key_exists(&mut c, &format!("ttl:{i}"))).count();
+    // About 70 keys with an expiry fit beside the persistent ones: the latest expiries stay.
+    let late = (350..400).filter(|i| key_exists(&mut c, &format!("ttl:{i}"))).count();
+    assert!(early == 0 && late >= 45, "early {early}, late {late}");
+    // volatile-lru: still only keys with an expiry.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-policy", "volatile-lru"]), V::ok());
+    for i in 400..500 {
+        let r = c.cmd_bytes(&[b"SET", format!("ttl:{i}").as_bytes(), &value(i, len), b"EX", b"5000"]);
+        assert_eq!(r, V::ok());
+    }
+    assert!((0..100).all(|i| key_exists(&mut c, &format!("keep:{i}"))));
+    // allkeys-random: anything may go, and memory stays bounded.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-policy", "allkeys-random"]), V::ok());
+    for i in 0..300 {
+        assert_eq!(c.cmd_bytes(&[b"SET", format!("r:{i}").as_bytes(), &value(i, len)]), V::ok());
+    }
+    assert!(info_u64(&mut c, "memory", "used_memory") < 5 << 20);
+    // With only persistent keys and a volatile policy, nothing can be evicted: OOM.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory-policy", "volatile-lru"]), V::ok());
+    let mut cursor = "0".to_string();
+    loop {
+        let r = c.cmd(&["SCAN", &cursor, "COUNT", "1000"]);
+        let items = r.array();
+        cursor = items[0].text();
+        for k in items[1].array() {
+            c.cmd(&["PERSIST", &k.text()]);
+        }
+        if cursor == "0" {
+            break;
+        }
+    }
+    let mut oom = false;
+    for i in 0..400 {
+        match c.cmd_bytes(&[b"SET", format!("x:{i}").as_bytes(), &value(i, len)]) {
+            V::Error(e) => {
+                assert_eq!(e, "OOM command not allowed when used memory > 'maxmemory'.");
+                oom = true;
+                break;
+            }
+            r => assert_eq!(r, V::ok()),
+        }
+    }
+    assert!(oom);
+}

@@ -164,7 +164,8 @@ fn copy_impl(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply, Reply> {
     let Some((value, expire_at)) = ctx.db().get(key).map(|e| (e.value.clone(), e.expire_at)) else {
         return Ok(Reply::Int(0));
     };
-    let lru = ctx.srv.lru_clock();
+    // The copy is a new object: fresh LRU/LFU metadata (Redis's createObject).
+    let lru = crate::db::Access::new(&ctx.srv.config, ctx.now).initial_lru();
     in_db(ctx, dst_db, |ctx| {
         if ctx.exists(newkey) {
             if !replace {
@@ -298,14 +299,15 @@ fn touch(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
 const SHARED_REFCOUNT: i64 = i32::MAX as i64;
 
 fn lfu_policy(ctx: &Ctx) -> bool {
-    ctx.srv.config.maxmemory_policy.to_ascii_lowercase().contains("lfu")
+    crate::db::lfu::is_lfu_policy(&ctx.srv.config.maxmemory_policy)
 }
 
-/// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key
+/// OBJECT ENCODING|FREQ|IDLETIME|REFCOUNT key (a lookup that does not touch the key, as Redis's
+/// `objectCommandLookup`).
 fn object_impl(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply, Reply> {
     let sub = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
     let lfu = lfu_policy(ctx);
-    let clock = ctx.srv.lru_clock();
+    let now = ctx.now;
     let decay = ctx.srv.config.lfu_decay_time;
     let shared_ints = !(ctx.srv.config.maxmemory > 0 && (lfu || ctx.srv.config.maxmemory_policy.contains("lru")));
     let Some(e) = ctx.peek(&argv[2]) else { return Ok(Reply::Nil) };
@@ -324,21 +326,14 @@ fn object_impl(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply, Reply> {
             if !lfu {
                 return Err(Reply::Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.".into()));
             }
-            // LFU data: 16 bits of minutes, 8 bits of logarithmic counter, decayed by elapsed time.
-            let ldt = (e.lru >> 8) as i64;
-            let counter = (e.lru & 0xff) as i64;
-            let now_min = (crate::util::now_ms() / 60_000) & 0xffff;
-            let elapsed = if now_min >= ldt { now_min - ldt } else { 65535 - ldt + now_min };
-            let periods = if decay > 0 { elapsed / decay } else { 0 };
-            Reply::Int((counter - periods).max(0))
+            // The counter as decayed now; reading it does not store the decay (as Redis).
+            Reply::Int(crate::db::lfu::decayed(e.lru, now, decay) as i64)
         }
         _ => {
             if lfu {
                 return Err(Reply::Error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.".into()));
             }
-            const LRU_CLOCK_MAX: u32 = (1 << 24) - 1;
-            let idle = if clock >= e.lru { clock - e.lru } else { clock + (LRU_CLOCK_MAX - e.lru) };
-            Reply::Int(idle as i64)
+            Reply::Int((e.idle_ms(now) / 1000) as i64)
         }
     })
 }

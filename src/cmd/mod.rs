@@ -284,6 +284,9 @@ pub struct Effects {
     /// Commands logged before the command itself (e.g. DELs of keys found expired).
     pub before: Vec<(usize, Vec<Bytes>)>,
     pub block: Option<BlockRequest>,
+    /// Under an LFU policy, the key last looked up for writing (or created) by this command:
+    /// later lookups and `set_key` keep its counter (Redis's lookupKeyWrite + dbReplaceValue).
+    pub lfu_touched: Option<(usize, Box<[u8]>)>,
 }
 
 /// Everything a command can touch while it runs.
@@ -406,15 +409,10 @@ impl<'a> Ctx<'a> {
         self.expire_if_needed(key);
         self.unspill(key);
         let db = self.client.db;
-        let lru = self.srv.lru_clock();
         let found = self.srv.dbs[db].get(key).is_some();
         if found {
             self.srv.stats.keyspace_hits += 1;
-            if self.srv.touch_on_read {
-                if let Some(e) = self.srv.dbs[db].get_mut(key) {
-                    e.lru = lru;
-                }
-            }
+            self.touch_key(key, false);
             self.srv.dbs[db].get(key).map(|e| &e.value)
         } else {
             self.srv.stats.keyspace_misses += 1;
@@ -433,10 +431,31 @@ impl<'a> Ctx<'a> {
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
         self.expire_if_needed(key);
         self.unspill(key);
-        let lru = self.srv.lru_clock();
-        let e = self.srv.dbs[self.client.db].get_mut(key)?;
-        e.lru = lru;
-        Some(e)
+        self.touch_key(key, true);
+        self.srv.dbs[self.client.db].get_mut(key)
+    }
+
+    /// Records an access to `key` in its LRU/LFU metadata (Redis's `lookupKey` touch).
+    /// Under LFU, after a write lookup (or a key created) in this command, looking the same key
+    /// up again counts no further access: our helpers look a key up twice where Redis looks
+    /// it up once (APPEND, INCR, ZADD on a new key...). A read then a write (GETSET, SET GET)
+    /// counts two, as in Redis.
+    /// CLIENT NO-TOUCH (`touch_on_read` false) leaves reads and writes alone, as Redis 7.2.
+    fn touch_key(&mut self, key: &[u8], write: bool) {
+        if !self.srv.touch_on_read {
+            return;
+        }
+        let a = crate::db::Access::new(&self.srv.config, self.now);
+        if a.lfu && self.fx.lfu_touched.as_ref().is_some_and(|(d, k)| *d == self.client.db && &k[..] == key) {
+            return;
+        }
+        let srv = &mut *self.srv;
+        if let Some(e) = srv.dbs[self.client.db].get_mut(key) {
+            e.touch(&a, || rand::Rng::gen::<f64>(&mut srv.rng));
+            if a.lfu && write {
+                self.fx.lfu_touched = Some((self.client.db, key.into()));
+            }
+        }
     }
 
     /// True if the key exists (after expiry).
@@ -450,11 +469,24 @@ impl<'a> Ctx<'a> {
     pub fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
         self.expire_if_needed(key);
         let db = self.client.db;
-        let lru = self.srv.lru_clock();
-        let old_expire = if keep_ttl { self.srv.dbs[db].get(key).map(|e| e.expire_at) } else { None };
+        let a = crate::db::Access::new(&self.srv.config, self.now);
+        let old = self.srv.dbs[db].get(key).map(|e| (e.expire_at, e.lru));
         let mut entry = Entry::new(key, value);
-        entry.expire_at = old_expire.unwrap_or(NO_EXPIRE);
-        entry.lru = lru;
+        entry.expire_at = if keep_ttl { old.map(|o| o.0).unwrap_or(NO_EXPIRE) } else { NO_EXPIRE };
+        entry.init_access(&a);
+        if let (Some((_, lru)), true) = (old, a.lfu) {
+            // Redis's setKey: the old value is looked up for writing (an access), and under LFU
+            // the new value inherits its counter.
+            entry.lru = lru;
+            if self.srv.touch_on_read && self.fx.lfu_touched.as_ref().is_none_or(|(d, k)| *d != db || &k[..] != key) {
+                entry.touch(&a, || rand::Rng::gen::<f64>(&mut self.srv.rng));
+            }
+        }
+        if a.lfu {
+            // A command that creates a key and then looks it up again (ZADD, ...) works on the
+            // object it created in Redis: no access counted.
+            self.fx.lfu_touched = Some((db, key.into()));
+        }
         self.srv.dbs[db].insert(entry);
         self.modified(key);
     }

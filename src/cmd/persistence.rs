@@ -182,13 +182,19 @@ fn restore(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     } else {
         ctx.set_expire(key, NO_EXPIRE);
     }
-    if let Some(idle) = idle {
-        let clock = ctx.srv.lru_clock();
+    // Redis's objectSetLRUOrLFU: FREQ applies under an LFU policy, IDLETIME under the others.
+    let now = ctx.now;
+    let lfu = crate::db::lfu::is_lfu_policy(&ctx.srv.config.maxmemory_policy);
+    let meta = match (lfu, freq, idle) {
+        (true, Some(f), _) => Some(crate::db::lfu::pack(now, f as u8)),
+        (false, _, Some(i)) => Some(crate::db::lru_from_idle_secs(crate::db::lru_clock(now), i as u64)),
+        _ => None,
+    };
+    if let Some(lru) = meta {
         if let Some(e) = ctx.db().get_mut(key) {
-            e.lru = clock.wrapping_sub(idle.min(0xFF_FFFF) as u32) & 0xFF_FFFF;
+            e.lru = lru;
         }
     }
-    let _ = freq;
     ctx.notify(notify::GENERIC, "restore", key);
     Reply::ok()
 }

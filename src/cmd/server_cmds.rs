@@ -1111,10 +1111,10 @@ fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         "protocol" if argv.len() == 3 => debug_protocol(ctx, &argv[2]),
         "object" if argv.len() == 3 => {
             let key = argv[2].clone();
-            let lru = ctx.srv.lru_clock();
+            let now = ctx.now;
             let th = ctx.srv.config.thresholds;
             let Some(e) = ctx.peek(&key) else { return err::no_key() };
-            let idle = (lru as i64 - e.lru as i64).rem_euclid(1 << 24);
+            let idle = e.idle_ms(now) / 1000;
             let v: &Value = &e.value;
             let mut out = format!(
                 "Value at:{:p} refcount:1 encoding:{} serializedlength:{} lru:{} lru_seconds_idle:{}",

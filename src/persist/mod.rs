@@ -60,6 +60,9 @@ pub struct Snapshot {
     /// Written as the `aof-base` AUX field (1 for an AOF rewrite's base file).
     pub aof_base: bool,
     pub now_ms: i64,
+    /// Per-key access metadata to save (Redis's rdbSaveKeyValuePair): `IDLE` under an LRU
+    /// policy, `FREQ` under an LFU policy.
+    pub key_meta: crate::db::KeyMeta,
 }
 
 /// The RDB writer options from the configuration.
@@ -83,6 +86,7 @@ pub fn capture(srv: &mut Server, aof_base: bool) -> Snapshot {
         opts: write_options(srv),
         aof_base,
         now_ms: now_ms(),
+        key_meta: crate::db::KeyMeta::of(&srv.config),
     }
 }
 
@@ -110,7 +114,8 @@ pub fn write_rdb<W: Write>(snap: Snapshot, w: W) -> Result<W, WriteError> {
                 if exp.map(|t| t < snap.now_ms).unwrap_or(false) && !snap.aof_base {
                     continue;
                 }
-                out.key(&e.key, exp, &convert::try_to_rdb(&e.value).map_err(|m| WriteError::Io(std::io::Error::other(m)))?)?;
+                let (idle, freq) = snap.key_meta.rdb_fields(e, snap.now_ms);
+                out.key_with_meta(&e.key, exp, idle, freq, &convert::try_to_rdb(&e.value).map_err(|m| WriteError::Io(std::io::Error::other(m)))?)?;
             }
             // `seg` drops here: writers no longer copy this segment.
         }
@@ -283,7 +288,7 @@ pub fn load_rdb<R: std::io::Read + Send + 'static>(srv: &mut Server, input: R, t
     let t = srv.config.thresholds;
     srv.rdb.loading_start = now / 1000;
     srv.rdb.loading_total_bytes = total_bytes;
-    let lru = srv.lru_clock();
+    let access = crate::db::Access::new(&srv.config, now);
     for batch in rx {
         for item in batch {
             match item {
@@ -310,7 +315,7 @@ pub fn load_rdb<R: std::io::Read + Send + 'static>(srv: &mut Server, input: R, t
                     }
                     let mut e = Entry::new(Sds::from(k.key), convert::from_rdb(k.value, &t));
                     e.expire_at = k.expire_ms.unwrap_or(NO_EXPIRE);
-                    e.lru = lru;
+                    e.lru = access.loaded_lru(k.lru_idle, k.lfu_freq);
                     srv.dbs[db].insert(e);
                     stats.keys += 1;
                     srv.rdb.loading_loaded_keys = stats.keys;

@@ -12,9 +12,11 @@
 //! all hold one), so a BGSAVE never loses a segment under its feet.
 //!
 //! Memory: `used_memory` comes from the counting allocator ([`alloc`]). Over `maxmemory` the
-//! server spills the coldest sampled values (LRU clock in `Entry::lru`), in bounded batches:
-//! before each command and from the cron. With spill off (or the disk cap reached, or nothing
-//! left to spill) the `maxmemory-policy` applies exactly as in Redis.
+//! server spills the coldest values (by LRU, or by LFU counter under an LFU policy), chosen
+//! through an eviction pool as Redis's evict.c does, one at a time: before each command and
+//! from the cron. With spill off, the disk cap (`spill-max-disk`, on live bytes) reached, or
+//! nothing left to spill, the `maxmemory-policy` applies exactly as in Redis, spilled keys
+//! being candidates like the others. See `docs/spill-format.md`.
 
 pub mod alloc;
 
@@ -100,8 +102,14 @@ pub struct SpillState {
     pub write_errors: u64,
     pub compacted_frames: u64,
     pub last_error: String,
+    /// Spilled keys deleted by eviction (the disk cap reached).
+    pub evicted_spilled: u64,
     compact_cursor: (usize, usize),
     rate: RateWindow,
+    spill_pool: EvictionPool,
+    evict_pool: EvictionPool,
+    /// Size past which the active segment is closed (see `segment_limit`).
+    segment_limit: u64,
 }
 
 #[derive(Default)]
@@ -170,7 +178,8 @@ impl SpillState {
 
     /// Appends a frame of `raw`; returns (segment, offset, frame length).
     fn append(&mut self, raw: &[u8]) -> std::io::Result<(Arc<SegFile>, u64, u32)> {
-        let full = self.active.as_ref().map(|(s, _)| s.written.load(Relaxed) >= SEGMENT_SIZE).unwrap_or(true);
+        let limit = if self.segment_limit == 0 { SEGMENT_SIZE } else { self.segment_limit };
+        let full = self.active.as_ref().map(|(s, _)| s.written.load(Relaxed) >= limit).unwrap_or(true);
         if full {
             self.open_segment()?;
         }
@@ -328,60 +337,216 @@ fn spill_one(srv: &mut Server, db: usize, key: &[u8]) -> Result<u64, String> {
     Ok(size)
 }
 
-/// Picks the coldest of up to `maxmemory-samples` sampled keys passing `ok`, in a random
-/// non-empty database: (db, key).
-fn sample_coldest(srv: &mut Server, ok: impl Fn(&crate::db::Entry) -> bool, by_ttl: bool, random: bool) -> Option<(usize, Sds)> {
+/// Size of an eviction pool (Redis's `EVPOOL_SIZE`).
+pub const EVPOOL_SIZE: usize = 16;
+
+/// How candidates are ranked: what "cold" means under the current `maxmemory-policy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    /// Least recently used first (LRU clock in `Entry::lru`).
+    Lru,
+    /// Lowest decayed LFU counter first; among equal counters, the least recently used.
+    Lfu,
+    /// Nearest expiry first (volatile-ttl).
+    Ttl,
+}
+
+/// One candidate of an [`EvictionPool`].
+#[derive(Clone, Debug)]
+struct Candidate {
+    /// Higher is a better victim (Redis's `idle`).
+    score: u64,
+    db: usize,
+    key: Sds,
+    /// `Entry::lru` / `expire_at` when sampled: a key touched since is skipped when picked.
+    stamp: (u32, i64),
+}
+
+/// Redis's eviction pool (evict.c `evictionPoolEntry`): the best [`EVPOOL_SIZE`] candidates
+/// seen over successive sampling rounds, so each victim is the coldest of many more keys than
+/// one round's `maxmemory-samples`.
+#[derive(Debug, Default)]
+pub struct EvictionPool {
+    order: Option<Order>,
+    /// Ascending by score: the best victim is last.
+    list: Vec<Candidate>,
+}
+
+impl EvictionPool {
+    fn insert(&mut self, c: Candidate) {
+        if let Some(i) = self.list.iter().position(|x| x.db == c.db && x.key == c.key) {
+            self.list.remove(i);
+        }
+        if self.list.len() >= EVPOOL_SIZE && c.score <= self.list[0].score {
+            return;
+        }
+        // Equal scores go left of the ones already there, as in Redis.
+        let pos = self.list.partition_point(|x| x.score < c.score);
+        self.list.insert(pos, c);
+        if self.list.len() > EVPOOL_SIZE {
+            self.list.remove(0);
+        }
+    }
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+    pub fn clear(&mut self) {
+        self.list.clear();
+    }
+}
+
+/// The ranking for the current policy (spilling follows it too; non-LRU/LFU policies spill by
+/// LRU).
+pub fn order_of(policy: &str, for_spill: bool) -> Order {
+    if crate::db::lfu::is_lfu_policy(policy) {
+        Order::Lfu
+    } else if policy == "volatile-ttl" && !for_spill {
+        Order::Ttl
+    } else {
+        Order::Lru
+    }
+}
+
+/// How good a victim `e` is under `order` at `now` (higher = colder).
+pub fn score(order: Order, e: &crate::db::Entry, now_ms: i64, decay_time: i64) -> u64 {
+    match order {
+        // Oldest last access first, as an absolute time so candidates sampled at different
+        // moments compare correctly.
+        Order::Lru => (1u64 << 62) - now_ms.max(0) as u64 + crate::db::lru_idle_ms(crate::db::lru_clock(now_ms), e.lru),
+        Order::Lfu => {
+            let c = crate::db::lfu::decayed(e.lru, now_ms, decay_time) as u64;
+            ((255 - c) << 8) | crate::db::lfu::idle_byte(e.lru, now_ms) as u64
+        }
+        Order::Ttl => u64::MAX - (e.expire_at as u64),
+    }
+}
+
+/// Which keys a pool may hold.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Pool {
+    /// In-memory values of at least `spill-min-value-size` (spill victims).
+    Spill { min: u64 },
+    /// Eviction candidates: every key, or only those with an expiry.
+    Evict { volatile: bool },
+}
+
+fn eligible(p: Pool, e: &crate::db::Entry) -> bool {
+    match p {
+        Pool::Spill { min } => !matches!(&e.value, Value::Spilled(_)) && e.value.approx_size() as u64 >= min,
+        Pool::Evict { volatile } => !volatile || e.expire_at != NO_EXPIRE,
+    }
+}
+
+/// Samples about `maxmemory-samples` eligible keys from a random place (walking consecutive
+/// segments, across databases, so the few in-memory keys left when most are spilled are still
+/// found) and offers them to the pool (Redis's `evictionPoolPopulate`).
+fn populate(srv: &mut Server, p: Pool, order: Order) {
     let dbs: Vec<usize> = (0..srv.dbs.len()).filter(|&d| !srv.dbs[d].is_empty()).collect();
     if dbs.is_empty() {
-        return None;
+        return;
     }
+    let now = crate::util::now_ms();
+    let decay = srv.config.lfu_decay_time;
     let want = srv.config.maxmemory_samples.max(1) as usize;
-    let mut best: Option<(i64, usize, Sds)> = None;
-    let mut found = 0;
-    let mut visited = 0;
-    // From a random place, walk consecutive segments until `want` candidates are found (or a
-    // bounded number of entries were looked at): random probes alone miss the few in-memory
-    // keys left when most are spilled.
     let first_db = srv.rng.gen_range(0..dbs.len());
     let start = srv.rng.gen_range(0..SEGMENTS);
+    let pool = match p {
+        Pool::Spill { .. } => &mut srv.spill.spill_pool,
+        Pool::Evict { .. } => &mut srv.spill.evict_pool,
+    };
+    if pool.order != Some(order) {
+        pool.clear();
+        pool.order = Some(order);
+    }
+    let (mut found, mut visited) = (0, 0);
     'outer: for j in 0..dbs.len() {
         let db = dbs[(first_db + j) % dbs.len()];
         for step in 0..SEGMENTS {
             let idx = (start + step) % SEGMENTS;
             for e in srv.dbs[db].segment(idx).iter() {
                 visited += 1;
-                if !ok(e) {
+                if !eligible(p, e) {
                     continue;
                 }
-                let score = if by_ttl { e.expire_at } else { e.lru as i64 };
-                if best.as_ref().is_none_or(|b| score < b.0) {
-                    best = Some((score, db, e.key.to_sds()));
-                }
                 found += 1;
-                if random {
-                    break 'outer;
-                }
+                pool.insert(Candidate { score: score(order, e, now, decay), db, key: e.key.to_sds(), stamp: (e.lru, e.expire_at) });
             }
             if found >= want || visited >= 20_000 {
                 break 'outer;
             }
         }
     }
-    best.map(|(_, d, k)| (d, k))
 }
 
-/// Deletes one key by `maxmemory-policy` (Redis eviction). False when nothing can be evicted.
+/// The best victim: pops the pool, skipping keys deleted, no longer eligible or accessed since
+/// they were sampled; refills the pool when it runs dry (bounded).
+fn best_victim(srv: &mut Server, p: Pool, order: Order) -> Option<(usize, Sds)> {
+    for _ in 0..8 {
+        populate(srv, p, order);
+        let pool = match p {
+            Pool::Spill { .. } => &srv.spill.spill_pool,
+            Pool::Evict { .. } => &srv.spill.evict_pool,
+        };
+        if pool.is_empty() {
+            // Nothing eligible was found: do not walk the keyspace again.
+            return None;
+        }
+        loop {
+            let pool = match p {
+                Pool::Spill { .. } => &mut srv.spill.spill_pool,
+                Pool::Evict { .. } => &mut srv.spill.evict_pool,
+            };
+            let Some(c) = pool.list.pop() else { break };
+            let Some(e) = srv.dbs.get(c.db).and_then(|d| d.get(&c.key)) else { continue };
+            if eligible(p, e) && (e.lru, e.expire_at) == c.stamp {
+                return Some((c.db, c.key));
+            }
+        }
+    }
+    None
+}
+
+/// A random eligible key (allkeys-random / volatile-random).
+fn random_victim(srv: &mut Server, volatile: bool) -> Option<(usize, Sds)> {
+    let dbs: Vec<usize> = (0..srv.dbs.len()).filter(|&d| !srv.dbs[d].is_empty()).collect();
+    if dbs.is_empty() {
+        return None;
+    }
+    let first_db = srv.rng.gen_range(0..dbs.len());
+    let start = srv.rng.gen_range(0..SEGMENTS);
+    for j in 0..dbs.len() {
+        let db = dbs[(first_db + j) % dbs.len()];
+        for step in 0..SEGMENTS {
+            let seg = srv.dbs[db].segment((start + step) % SEGMENTS);
+            let n = seg.iter().filter(|e| !volatile || e.expire_at != NO_EXPIRE).count();
+            if n > 0 {
+                let pick = srv.rng.gen_range(0..n);
+                let seg = srv.dbs[db].segment((start + step) % SEGMENTS);
+                return seg.iter().filter(|e| !volatile || e.expire_at != NO_EXPIRE).nth(pick).map(|e| (db, e.key.to_sds()));
+            }
+        }
+    }
+    None
+}
+
+/// Deletes one key by `maxmemory-policy` (Redis eviction); spilled keys are candidates like
+/// the others (deleting one frees its disk space). False when nothing can be evicted.
 fn evict_one(srv: &mut Server) -> bool {
     let policy = srv.config.maxmemory_policy.clone();
     let volatile = policy.starts_with("volatile-");
     let pick = match policy.as_str() {
         "noeviction" => None,
-        "allkeys-random" | "volatile-random" => sample_coldest(srv, |e| !volatile || e.expire_at != NO_EXPIRE, false, true),
-        "volatile-ttl" => sample_coldest(srv, |e| e.expire_at != NO_EXPIRE, true, false),
-        _ => sample_coldest(srv, |e| !volatile || e.expire_at != NO_EXPIRE, false, false),
+        "allkeys-random" | "volatile-random" => random_victim(srv, volatile),
+        _ => best_victim(srv, Pool::Evict { volatile }, order_of(&policy, false)),
     };
     let Some((db, key)) = pick else { return false };
     let start = Instant::now();
+    if matches!(srv.dbs[db].get(&key).map(|e| &e.value), Some(Value::Spilled(_))) {
+        srv.spill.evicted_spilled += 1;
+    }
     srv.dbs[db].remove(&key);
     crate::latency::sample_since("eviction-del", start);
     srv.stats.evicted_keys += 1;
@@ -393,20 +558,35 @@ fn evict_one(srv: &mut Server) -> bool {
     true
 }
 
+/// True when `spill-max-disk` leaves no room. The cap applies to the live spilled data, so
+/// deleting (or evicting) a spilled key makes room at once; the dead space it leaves is
+/// reclaimed by compaction (see `docs/spill-format.md`).
 fn disk_full(srv: &Server) -> bool {
-    srv.config.spill_max_disk > 0 && srv.spill.disk_bytes() >= srv.config.spill_max_disk
+    srv.config.spill_max_disk > 0 && srv.spill.live_bytes() >= srv.config.spill_max_disk
+}
+
+/// Segment size: [`SEGMENT_SIZE`], or smaller under a small `spill-max-disk` so compaction
+/// (which works on closed segments) keeps the files near the cap.
+fn segment_limit(max_disk: u64) -> u64 {
+    if max_disk == 0 {
+        SEGMENT_SIZE
+    } else {
+        (max_disk / 8).clamp(256 << 10, SEGMENT_SIZE)
+    }
 }
 
 /// Brings used memory under `maxmemory` within `budget`: spills cold values when the tier is
-/// on, evicts by policy otherwise. Returns false when nothing more can be freed while over
-/// the limit (then DENYOOM commands are refused).
+/// on and the disk has room, evicts by policy otherwise (spilled keys included). Returns false
+/// when nothing more can be freed while over the limit (then DENYOOM commands are refused).
 pub fn free_memory(srv: &mut Server, budget: Duration) -> bool {
     if srv.config.maxmemory == 0 || srv.loading {
         return true;
     }
     let start = Instant::now();
     let mut spill_ok = srv.config.spill_enabled;
-    let min = srv.config.spill_min_value_size;
+    let min = srv.config.spill_min_value_size.max(1);
+    let order = order_of(&srv.config.maxmemory_policy, true);
+    srv.spill.segment_limit = segment_limit(srv.config.spill_max_disk);
     let mut done = 0;
     let mut evicted = false;
     loop {
@@ -427,8 +607,7 @@ pub fn free_memory(srv: &mut Server, budget: Duration) -> bool {
         }
         done += 1;
         if spill_ok && !disk_full(srv) {
-            let pick = sample_coldest(srv, |e| !matches!(&e.value, Value::Spilled(_)) && e.value.approx_size() as u64 >= min.max(1), false, false);
-            match pick {
+            match best_victim(srv, Pool::Spill { min }, order) {
                 Some((db, key)) => match spill_one(srv, db, &key) {
                     Ok(_) => continue,
                     Err(e) => {
@@ -458,17 +637,16 @@ pub fn while_loading(srv: &mut Server) {
         return;
     }
     let min = srv.config.spill_min_value_size.max(1);
+    let order = order_of(&srv.config.maxmemory_policy, true);
+    srv.spill.segment_limit = segment_limit(srv.config.spill_max_disk);
     for _ in 0..8 {
-        let Some((db, key)) = sample_coldest(srv, |e| !matches!(&e.value, Value::Spilled(_)) && e.value.approx_size() as u64 >= min, false, false)
-        else {
-            return;
-        };
+        let Some((db, key)) = best_victim(srv, Pool::Spill { min }, order) else { return };
         if let Err(e) = spill_one(srv, db, &key) {
             srv.spill.write_errors += 1;
             srv.spill.last_error = e;
             return;
         }
-        if !over_limit(srv) {
+        if !over_limit(srv) || disk_full(srv) {
             return;
         }
     }
@@ -527,12 +705,15 @@ fn update_rates(st: &mut SpillState) {
 /// Moves live frames out of closed segments that are mostly dead space.
 fn compact(srv: &mut Server, budget: Duration) {
     let active_id = srv.spill.active.as_ref().map(|(s, _)| s.id);
+    // Past `spill-max-disk`, segments with less dead space are compacted too.
+    let cap = srv.config.spill_max_disk;
+    let ratio = if cap > 0 && srv.spill.disk_bytes() > cap { 0.9 } else { COMPACT_RATIO };
     let victims: Vec<u32> = srv
         .spill
         .segments
         .iter()
         .filter(|s| Some(s.id) != active_id)
-        .filter(|s| (s.live_bytes.load(Relaxed) as f64) < s.written.load(Relaxed) as f64 * COMPACT_RATIO)
+        .filter(|s| (s.live_bytes.load(Relaxed) as f64) < s.written.load(Relaxed) as f64 * ratio)
         .map(|s| s.id)
         .collect();
     if victims.is_empty() {
@@ -620,6 +801,7 @@ pub fn info_section(srv: &mut Server, out: &mut String) {
     f(format!("spill_spill_rate_per_sec:{:.2}", st.rate.spill_rate));
     f(format!("spill_load_rate_per_sec:{:.2}", st.rate.load_rate));
     f(format!("spill_compacted_values:{}", st.compacted_frames));
+    f(format!("spill_evicted_keys:{}", st.evicted_spilled));
     f(format!("spill_memory_hits:{}", st.mem_hits));
     f(format!("spill_disk_hits:{}", st.disk_hits));
     f(format!("spill_memory_hit_rate:{hit_rate:.2}"));
@@ -669,6 +851,57 @@ mod tests {
         st.segments.clear();
         st.active = None;
         assert!(!path.exists());
+    }
+
+    fn cand(score: u64, key: &str) -> Candidate {
+        Candidate { score, db: 0, key: key.as_bytes().into(), stamp: (0, 0) }
+    }
+
+    #[test]
+    fn eviction_pool_keeps_the_best_sixteen() {
+        let mut p = EvictionPool::default();
+        for i in 0..100u64 {
+            // Scores in a scrambled order.
+            let s = (i * 37) % 100;
+            p.insert(cand(s, &format!("k{s}")));
+        }
+        assert_eq!(p.len(), EVPOOL_SIZE);
+        let best: Vec<u64> = p.list.iter().rev().map(|c| c.score).collect();
+        assert_eq!(best, (84..100).rev().collect::<Vec<_>>());
+        // Worse than everything held: not taken. A key already there is updated, not doubled.
+        p.insert(cand(10, "low"));
+        assert!(p.list.iter().all(|c| &*c.key != b"low"));
+        p.insert(cand(200, "k90"));
+        assert_eq!(p.len(), EVPOOL_SIZE);
+        assert_eq!(p.list.iter().filter(|c| &*c.key == b"k90").count(), 1);
+        assert_eq!(p.list.pop().map(|c| c.score), Some(200));
+    }
+
+    #[test]
+    fn scores_rank_victims() {
+        use crate::db::{lfu, lru_clock, Entry};
+        let now = 1_700_000_000_000i64;
+        let mut old = Entry::new(&b"a"[..], Value::from_bytes(b"1"));
+        let mut recent = old.clone();
+        old.lru = lru_clock(now - 50);
+        recent.lru = lru_clock(now - 20);
+        assert!(score(Order::Lru, &old, now, 1) > score(Order::Lru, &recent, now, 1));
+        // LFU: a lower counter is colder whatever the recency; equal counters by recency.
+        old.lru = lfu::pack(now - 5000, 9);
+        recent.lru = lfu::pack(now, 6);
+        assert!(score(Order::Lfu, &recent, now, 0) > score(Order::Lfu, &old, now, 0));
+        recent.lru = lfu::pack(now, 9);
+        assert!(score(Order::Lfu, &old, now, 0) > score(Order::Lfu, &recent, now, 0));
+        // TTL: the nearest expiry first.
+        old.expire_at = now + 10;
+        recent.expire_at = now + 1000;
+        assert!(score(Order::Ttl, &old, now, 0) > score(Order::Ttl, &recent, now, 0));
+        assert_eq!(order_of("allkeys-lfu", true), Order::Lfu);
+        assert_eq!(order_of("volatile-ttl", false), Order::Ttl);
+        assert_eq!(order_of("volatile-ttl", true), Order::Lru);
+        assert_eq!(order_of("noeviction", true), Order::Lru);
+        assert_eq!(segment_limit(0), SEGMENT_SIZE);
+        assert_eq!(segment_limit(4 << 20), 512 << 10);
     }
 
     #[test]
