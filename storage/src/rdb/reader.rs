@@ -80,6 +80,22 @@ pub enum RdbEvent {
     Key(KeyEntry),
     /// A function library's source (`FUNCTION2`).
     Function(Vec<u8>),
+    /// A key whose value is module data (`RDB_TYPE_MODULE_2`), stepped over thanks to its
+    /// self-description. Only returned after [`RdbReader::skip_module_values`]; otherwise such
+    /// a value is an [`RdbError::Module`].
+    ModuleValue {
+        db: u64,
+        key: Vec<u8>,
+        module_id: u64,
+        /// The module type's 9-character name (decoded from the id as Redis does).
+        module_name: String,
+        encver: u64,
+        expire_ms: Option<i64>,
+        /// Offset of the key's type byte.
+        offset: u64,
+        /// Self-described items the value held (their contents are not kept).
+        items: u64,
+    },
     /// Module auxiliary data (`MODULE_AUX`), skipped safely thanks to its self-description.
     ModuleAux { module_id: u64, module_name: String, encver: u64, when: u64, items: Vec<ModuleItem> },
     /// Redis 7.4-style `SLOT_INFO` opcode (slot sizes hint).
@@ -97,6 +113,7 @@ pub struct RdbReader<R> {
     done: bool,
     failed: bool,
     opts: ReadOptions,
+    skip_module_values: bool,
 }
 
 fn parse_digits(d: &[u8]) -> Option<u32> {
@@ -142,7 +159,14 @@ impl<R: Read> RdbReader<R> {
         } else {
             return Err(bad());
         };
-        Ok(RdbReader { input, version, magic, db: 0, done: false, failed: false, opts })
+        Ok(RdbReader { input, version, magic, db: 0, done: false, failed: false, opts, skip_module_values: false })
+    }
+
+    /// Step over module values (`RDB_TYPE_MODULE_2`, self-described) and report each as
+    /// [`RdbEvent::ModuleValue`] instead of failing with [`RdbError::Module`]. Values in the
+    /// pre-release module format (type 6) carry no self-description and still fail.
+    pub fn skip_module_values(&mut self, on: bool) {
+        self.skip_module_values = on;
     }
 
     pub fn version(&self) -> u16 {
@@ -260,6 +284,14 @@ impl<R: Read> RdbReader<R> {
                     inp.rdb_type = Some(t);
                     let key = inp.string()?;
                     inp.key = Some(KeyName(key));
+                    if t == TYPE_MODULE_2 && self.skip_module_values {
+                        let module_id = inp.len()?;
+                        let (module_name, encver) = module_name(module_id);
+                        let items = skip_module_items(inp, &module_name)?;
+                        let key = inp.key.take().map(|k| k.0).unwrap_or_default();
+                        inp.rdb_type = None;
+                        return Ok(Some(RdbEvent::ModuleValue { db: self.db, key, module_id, module_name, encver, expire_ms, offset: at, items }));
+                    }
                     let value = read_value(inp, t, self.magic == Magic::Valkey)?;
                     let key = inp.key.take().map(|k| k.0).unwrap_or_default();
                     inp.rdb_type = None;
@@ -291,14 +323,38 @@ fn read_module_items<R: Read>(inp: &mut Input<R>, name: &str) -> Result<Vec<Modu
     loop {
         let at = inp.offset();
         match inp.len()? {
-            0 => return Ok(items),
-            1 => items.push(ModuleItem::SInt(inp.len()? as i64)),
-            2 => items.push(ModuleItem::UInt(inp.len()?)),
-            3 => items.push(ModuleItem::Float(f32::from_le_bytes(inp.array()?))),
-            4 => items.push(ModuleItem::Double(f64::from_le_bytes(inp.array()?))),
-            5 => items.push(ModuleItem::String(inp.string()?)),
+            MODULE_OPCODE_EOF => return Ok(items),
+            MODULE_OPCODE_SINT => items.push(ModuleItem::SInt(inp.len()? as i64)),
+            MODULE_OPCODE_UINT => items.push(ModuleItem::UInt(inp.len()?)),
+            MODULE_OPCODE_FLOAT => items.push(ModuleItem::Float(f32::from_le_bytes(inp.array()?))),
+            MODULE_OPCODE_DOUBLE => items.push(ModuleItem::Double(f64::from_le_bytes(inp.array()?))),
+            MODULE_OPCODE_STRING => items.push(ModuleItem::String(inp.string()?)),
             op => return Err(inp.corrupt_at(at, format!("module '{name}' data: unknown opcode {op}"))),
         }
+    }
+}
+
+/// Steps over the self-described items of a module value up to its EOF opcode, without keeping
+/// them (a module value can be large); returns how many items there were.
+fn skip_module_items<R: Read>(inp: &mut Input<R>, name: &str) -> Result<u64, RdbError> {
+    let mut n = 0u64;
+    loop {
+        let at = inp.offset();
+        match inp.len()? {
+            MODULE_OPCODE_EOF => return Ok(n),
+            MODULE_OPCODE_SINT | MODULE_OPCODE_UINT => {
+                inp.len()?;
+            }
+            MODULE_OPCODE_FLOAT => {
+                inp.array::<4>()?;
+            }
+            MODULE_OPCODE_DOUBLE => {
+                inp.array::<8>()?;
+            }
+            MODULE_OPCODE_STRING => inp.skip_string()?,
+            op => return Err(inp.corrupt_at(at, format!("module '{name}' value: unknown opcode {op} (not a self-described module value)"))),
+        }
+        n += 1;
     }
 }
 
