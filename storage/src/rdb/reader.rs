@@ -365,3 +365,162 @@ impl<R: Read> Iterator for RdbReader<R> {
         self.next_event().transpose()
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::rdb::crc64;
+
+    /// A module id as Redis's `moduleTypeEncodeId` makes it: 9 characters of 6 bits, then 10
+    /// bits of encoding version.
+    fn module_id(name: &[u8; 9], encver: u64) -> u64 {
+        let mut v = 0u64;
+        for c in name {
+            let idx = MODULE_ID_CHARSET.iter().position(|x| x == c).unwrap() as u64;
+            v = (v << 6) | idx;
+        }
+        (v << 10) | encver
+    }
+
+    fn len(out: &mut Vec<u8>, n: u64) {
+        if n < 64 {
+            out.push(n as u8);
+        } else {
+            out.push(LEN_64BIT);
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+    }
+
+    /// db 0: `a` = "1", `m` = a module value of `name` (with an expiry), `z` = "2"; then EOF + CRC.
+    fn file_with_module_value(t: u8, name: &[u8; 9]) -> Vec<u8> {
+        let mut f = b"REDIS0011".to_vec();
+        f.extend_from_slice(&[OPCODE_SELECTDB, 0, OPCODE_RESIZEDB, 3, 1]);
+        f.extend_from_slice(&[TYPE_STRING, 1, b'a', 1, b'1']);
+        f.push(OPCODE_EXPIRETIME_MS);
+        f.extend_from_slice(&4_102_444_800_000i64.to_le_bytes());
+        f.extend_from_slice(&[t, 1, b'm']);
+        len(&mut f, module_id(name, 3));
+        if t == TYPE_MODULE_2 {
+            f.extend_from_slice(&[MODULE_OPCODE_SINT as u8, 5]);
+            f.extend_from_slice(&[MODULE_OPCODE_UINT as u8, 0x40, 0x10]); // 14-bit length 16
+            f.push(MODULE_OPCODE_FLOAT as u8);
+            f.extend_from_slice(&1.5f32.to_le_bytes());
+            f.push(MODULE_OPCODE_DOUBLE as u8);
+            f.extend_from_slice(&2.5f64.to_le_bytes());
+            f.extend_from_slice(&[MODULE_OPCODE_STRING as u8, 3, b'a', b'b', b'c']);
+            f.extend_from_slice(&[MODULE_OPCODE_STRING as u8, 0xC0, 7]); // int-encoded string
+            // An LZF string: "aaaaaaaaaa" (a literal, then a back reference of 9).
+            f.extend_from_slice(&[MODULE_OPCODE_STRING as u8, 0xC3, 5, 10, 0, b'a', 0xE0, 0x00, 0x00]);
+            f.push(MODULE_OPCODE_EOF as u8);
+        } else {
+            // Type 6: the module's own format, no self-description.
+            f.extend_from_slice(&[1, 2, 3, 4]);
+        }
+        f.extend_from_slice(&[TYPE_STRING, 1, b'z', 1, b'2']);
+        f.push(OPCODE_EOF);
+        let crc = crc64(&f);
+        f.extend_from_slice(&crc.to_le_bytes());
+        f
+    }
+
+    fn keys(evs: &[RdbEvent]) -> Vec<Vec<u8>> {
+        evs.iter()
+            .filter_map(|e| match e {
+                RdbEvent::Key(k) => Some(k.key.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn module_id_decodes_like_redis() {
+        let (name, encver) = module_name(module_id(b"ReJSON-RL", 3));
+        assert_eq!((name.as_str(), encver), ("ReJSON-RL", 3));
+        let (name, encver) = module_name(module_id(b"MBbloom--", 1023));
+        assert_eq!((name.as_str(), encver), ("MBbloom--", 1023));
+    }
+
+    #[test]
+    fn module_value_is_refused_by_default() {
+        let f = file_with_module_value(TYPE_MODULE_2, b"ReJSON-RL");
+        let mut r = RdbReader::new(&f[..]).unwrap();
+        let mut seen = Vec::new();
+        let err = loop {
+            match r.next_event() {
+                Ok(Some(ev)) => seen.push(ev),
+                Ok(None) => panic!("read past a module value"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(keys(&seen), vec![b"a".to_vec()]);
+        match &err {
+            RdbError::Module { module_name, encver, key, rdb_type, .. } => {
+                assert_eq!((module_name.as_str(), *encver, *rdb_type), ("ReJSON-RL", 3, Some(TYPE_MODULE_2)));
+                assert_eq!(key.as_ref().unwrap().0, b"m");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(err.to_string().contains("'ReJSON-RL'"), "{err}");
+        // After an error the reader stops.
+        assert!(r.next_event().unwrap().is_none());
+    }
+
+    #[test]
+    fn module_value_is_skipped_on_request() {
+        let f = file_with_module_value(TYPE_MODULE_2, b"ReJSON-RL");
+        let mut r = RdbReader::new(&f[..]).unwrap();
+        r.skip_module_values(true);
+        let evs: Vec<RdbEvent> = r.by_ref().map(|e| e.unwrap()).collect();
+        assert_eq!(keys(&evs), vec![b"a".to_vec(), b"z".to_vec()]);
+        let m: Vec<&RdbEvent> = evs.iter().filter(|e| matches!(e, RdbEvent::ModuleValue { .. })).collect();
+        match m.as_slice() {
+            [RdbEvent::ModuleValue { db, key, module_name, encver, expire_ms, items, module_id: id, .. }] => {
+                assert_eq!((*db, key.as_slice(), module_name.as_str(), *encver), (0, &b"m"[..], "ReJSON-RL", 3));
+                assert_eq!(*expire_ms, Some(4_102_444_800_000));
+                assert_eq!(*items, 7);
+                assert_eq!(*id, module_id(b"ReJSON-RL", 3));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(evs.last(), Some(RdbEvent::Eof { checksum: Checksum::Verified(_) })));
+        // The key after the module value starts a fresh set of metadata (no expiry carried over).
+        let z = evs.iter().find_map(|e| match e {
+            RdbEvent::Key(k) if k.key == b"z" => Some(k),
+            _ => None,
+        });
+        assert_eq!(z.unwrap().expire_ms, None);
+    }
+
+    #[test]
+    fn pre_release_module_value_cannot_be_skipped() {
+        let f = file_with_module_value(TYPE_MODULE_PRE_GA, b"ReJSON-RL");
+        let mut r = RdbReader::new(&f[..]).unwrap();
+        r.skip_module_values(true);
+        let err = r.find_map(|e| e.err()).unwrap();
+        assert!(matches!(err, RdbError::Module { rdb_type: Some(TYPE_MODULE_PRE_GA), .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(msg.contains("'ReJSON-RL'") && msg.contains("cannot be skipped"), "{msg}");
+    }
+
+    #[test]
+    fn damaged_module_value_is_an_error_not_a_misread() {
+        let good = file_with_module_value(TYPE_MODULE_2, b"ReJSON-RL");
+        // Every truncation fails cleanly (EOF or corrupt), never panics or yields the next key.
+        for cut in 10..good.len() - 1 {
+            let mut r = RdbReader::new(&good[..cut]).unwrap();
+            r.skip_module_values(true);
+            let res: Result<Vec<RdbEvent>, RdbError> = r.collect();
+            assert!(res.is_err(), "cut at {cut} read fine");
+        }
+        // An unknown opcode inside the value is reported with the module's name.
+        let mut bad = good.clone();
+        let at = bad.windows(2).position(|w| w == [MODULE_OPCODE_SINT as u8, 5]).unwrap();
+        bad[at] = 9;
+        let mut r = RdbReader::new(&bad[..]).unwrap();
+        r.skip_module_values(true);
+        let err = r.find_map(|e| e.err()).unwrap();
+        assert!(err.to_string().contains("module 'ReJSON-RL' value: unknown opcode 9"), "{err}");
+        assert_eq!(err.key(), Some(&b"m"[..]));
+    }
+}
