@@ -247,16 +247,26 @@ pub struct LoadStats {
 
 /// Keys handed from the decoder thread to the inserting thread per message.
 const LOAD_BATCH: usize = 512;
+/// Batches the channel holds; the decoder builds the final entries itself only while at least
+/// [`LOAD_BACKLOG`] of them wait (the inserting thread is the slower one), else it leaves that
+/// work to the inserting thread.
+const LOAD_CHANNEL: usize = 32;
+const LOAD_BACKLOG: usize = 4;
 
 /// Loads an RDB stream into the server (the databases are expected empty).
 ///
-/// A decoder thread reads the file and builds the final entries (values in the encodings Redis
-/// would choose, keys already hashed with their database's hasher, expired and empty keys
-/// dropped); this thread only inserts them, in batches of [`LOAD_BATCH`]. RESIZEDB hints
-/// pre-size the databases' segments.
+/// Two stages on two threads: a decoder thread reads the file, drops expired and empty keys,
+/// and hashes each key with its database's hasher; this thread inserts the entries. Building
+/// the final value (the encoding Redis would choose, `Arc`) is done by whichever stage has
+/// slack: the decoder does it while a backlog of batches waits for this thread, otherwise this
+/// thread does it, so both cores stay busy whatever the mix of strings and collections.
+/// Keys travel in batches of [`LOAD_BATCH`]; RESIZEDB hints pre-size the segments.
 pub fn load_rdb<R: std::io::Read + Send + 'static>(srv: &mut Server, input: R, total_bytes: u64, aof_preamble: bool) -> Result<LoadStats, String> {
     enum Item {
-        Key { db: usize, hash: u64, entry: Entry },
+        /// Entry built by the decoder.
+        Ready { db: usize, hash: u64, entry: Entry },
+        /// Decoded only: this thread builds the entry.
+        Decoded { db: usize, hash: u64, key: vk_storage::rdb::KeyEntry },
         Function(Vec<u8>),
         Resize { db: usize, keys: usize },
         Progress(u64),
@@ -266,6 +276,12 @@ pub fn load_rdb<R: std::io::Read + Send + 'static>(srv: &mut Server, input: R, t
         expired: u64,
         empty: u64,
     }
+    fn build(k: vk_storage::rdb::KeyEntry, t: &crate::types::Thresholds, lru: u32) -> Entry {
+        let mut entry = Entry::new(Sds::from(k.key), convert::from_rdb(k.value, t));
+        entry.expire_at = k.expire_ms.unwrap_or(NO_EXPIRE);
+        entry.lru = lru;
+        entry
+    }
     let now = now_ms();
     let t = srv.config.thresholds;
     let lru = srv.lru_clock();
@@ -273,13 +289,16 @@ pub fn load_rdb<R: std::io::Read + Send + 'static>(srv: &mut Server, input: R, t
     let ndbs = srv.dbs.len();
     // A RESIZEDB hint is only a hint: never reserve more than the file could hold.
     let max_hint = usize::try_from(total_bytes / 4).unwrap_or(usize::MAX).min(1 << 28);
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(32);
+    let in_flight = Arc::new(AtomicU64::new(0));
+    let waiting = in_flight.clone();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(LOAD_CHANNEL);
     let decoder = std::thread::Builder::new()
         .name("vk-rdb-decode".into())
         .spawn(move || -> Result<Skipped, String> {
             let mut skipped = Skipped::default();
             let mut r = RdbReader::new(input).map_err(|e| e.to_string())?;
             let mut batch = Vec::with_capacity(LOAD_BATCH + 1);
+            let mut build_here = false;
             loop {
                 let ev = r.next_event().map_err(load_error)?;
                 match ev {
@@ -298,10 +317,7 @@ pub fn load_rdb<R: std::io::Read + Send + 'static>(srv: &mut Server, input: R, t
                             return Err(format!("FATAL: Data file was created with a Redis server configured to handle more than {ndbs} databases. Exiting"));
                         };
                         let hash = hasher.hash_one(k.key.as_slice());
-                        let mut entry = Entry::new(Sds::from(k.key), convert::from_rdb(k.value, &t));
-                        entry.expire_at = k.expire_ms.unwrap_or(NO_EXPIRE);
-                        entry.lru = lru;
-                        batch.push(Item::Key { db, hash, entry });
+                        batch.push(if build_here { Item::Ready { db, hash, entry: build(k, &t, lru) } } else { Item::Decoded { db, hash, key: k } });
                     }
                     Some(RdbEvent::Function(code)) => batch.push(Item::Function(code)),
                     Some(RdbEvent::ResizeDb { db_size, .. }) => {
@@ -315,12 +331,15 @@ pub fn load_rdb<R: std::io::Read + Send + 'static>(srv: &mut Server, input: R, t
                 }
                 if batch.len() >= LOAD_BATCH {
                     batch.push(Item::Progress(r.offset()));
+                    in_flight.fetch_add(1, Ordering::Relaxed);
                     if tx.send(std::mem::replace(&mut batch, Vec::with_capacity(LOAD_BATCH + 1))).is_err() {
                         return Ok(skipped);
                     }
+                    build_here = in_flight.load(Ordering::Relaxed) >= LOAD_BACKLOG as u64;
                 }
             }
             batch.push(Item::Progress(r.offset()));
+            in_flight.fetch_add(1, Ordering::Relaxed);
             let _ = tx.send(batch);
             Ok(skipped)
         })
@@ -329,6 +348,7 @@ pub fn load_rdb<R: std::io::Read + Send + 'static>(srv: &mut Server, input: R, t
     srv.rdb.loading_start = now / 1000;
     srv.rdb.loading_total_bytes = total_bytes;
     for batch in rx {
+        waiting.fetch_sub(1, Ordering::Relaxed);
         for item in batch {
             match item {
                 Item::Progress(off) => {
@@ -347,8 +367,13 @@ pub fn load_rdb<R: std::io::Read + Send + 'static>(srv: &mut Server, input: R, t
                         }
                     }
                 }
-                Item::Key { db, hash, entry } => {
+                Item::Ready { db, hash, entry } => {
                     srv.dbs[db].insert_hashed(hash, entry);
+                    stats.keys += 1;
+                    crate::spill::while_loading(srv);
+                }
+                Item::Decoded { db, hash, key } => {
+                    srv.dbs[db].insert_hashed(hash, build(key, &t, lru));
                     stats.keys += 1;
                     crate::spill::while_loading(srv);
                 }
