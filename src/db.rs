@@ -185,9 +185,14 @@ impl Db {
     }
 
     /// Grows every segment's table for `additional` more keys spread over the segments (RDB
-    /// RESIZEDB hint), so loading does not rehash each segment repeatedly.
+    /// RESIZEDB hint), so loading does not rehash each segment repeatedly. (The mean share, no
+    /// slack: a segment that gets more grows once, and memory stays what inserting one by one
+    /// would give.)
     pub fn reserve(&mut self, additional: usize) {
-        let per = additional / SEGMENTS + additional / SEGMENTS / 8 + 1;
+        let per = additional / SEGMENTS;
+        if per == 0 {
+            return;
+        }
         let hasher = self.hasher.clone();
         for i in 0..SEGMENTS {
             let seg = Self::seg_mut(&mut self.segs, i, &mut self.cow_bytes);

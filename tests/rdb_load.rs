@@ -25,7 +25,7 @@ fn load_builds_the_files_keyspace() {
     }
     w.key(b"expired", Some(1000), &RdbValue::String(b"x".to_vec())).unwrap();
     w.key(b"ttl", Some(4_102_444_800_000), &RdbValue::String(b"later".to_vec())).unwrap();
-    w.key(b"list", None, &RdbValue::List((0..300).map(|i| format!("e{i}").into_bytes()).collect())).unwrap();
+    w.key(b"list", None, &RdbValue::List((0..2000).map(|i| format!("element-{i}").into_bytes()).collect())).unwrap();
     w.key(b"zset", None, &RdbValue::SortedSet(vec![(b"b".to_vec(), 2.0), (b"a".to_vec(), 1.0)])).unwrap();
     w.key(b"empty-set", None, &RdbValue::Set(vec![])).unwrap();
     // db 3 after db 0, with a key of the same name.
@@ -42,8 +42,8 @@ fn load_builds_the_files_keyspace() {
     assert_eq!(c.cmd(&["GET", "k:1"]), s("v1"));
     assert_eq!(c.cmd(&["EXISTS", "expired", "empty-set"]), V::Int(0));
     assert_eq!(c.cmd(&["PEXPIRETIME", "ttl"]), V::Int(4_102_444_800_000));
-    assert_eq!(c.cmd(&["LLEN", "list"]), V::Int(300));
-    assert_eq!(c.cmd(&["LINDEX", "list", "-1"]), s("e299"));
+    assert_eq!(c.cmd(&["LLEN", "list"]), V::Int(2000));
+    assert_eq!(c.cmd(&["LINDEX", "list", "-1"]), s("element-1999"));
     assert_eq!(c.cmd(&["OBJECT", "ENCODING", "list"]), s("quicklist"));
     assert_eq!(c.cmd(&["ZRANGE", "zset", "0", "-1"]), V::Array(vec![s("a"), s("b")]));
     assert_eq!(c.cmd(&["OBJECT", "ENCODING", "zset"]), s("listpack"));
