@@ -433,6 +433,57 @@ mod tests {
             .collect()
     }
 
+    /// Hands out one byte per `read`: every multi-byte run straddles a buffer refill.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            match (self.0.split_first(), out.first_mut()) {
+                (Some((b, rest)), Some(o)) => {
+                    *o = *b;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    #[test]
+    fn lzf_strings_read_the_same_whatever_the_buffering() {
+        use crate::rdb::{RdbWriter, WriteOptions};
+        let mut w = RdbWriter::new(Vec::new(), WriteOptions::default()).unwrap();
+        w.select_db(0).unwrap();
+        let values: Vec<Vec<u8>> = (0..40usize).map(|i| format!("{}-{}", "abc".repeat(i * 997 % 30000 + 7), i).into_bytes()).collect();
+        for (i, v) in values.iter().enumerate() {
+            w.key(format!("k{i}").as_bytes(), None, &RdbValue::String(v.clone())).unwrap();
+        }
+        let file = w.finish().unwrap();
+        let read = |evs: Vec<RdbEvent>| -> Vec<Vec<u8>> {
+            evs.into_iter()
+                .filter_map(|e| match e {
+                    RdbEvent::Key(KeyEntry { value: RdbValue::String(v), .. }) => Some(v),
+                    _ => None,
+                })
+                .collect()
+        };
+        let mut r = RdbReader::new(&file[..]).unwrap();
+        let buffered: Vec<RdbEvent> = r.by_ref().map(|e| e.unwrap()).collect();
+        assert!(r.stats().lzf_strings >= 30, "{:?}", r.stats());
+        let trickled: Vec<RdbEvent> = RdbReader::new(Trickle(&file)).unwrap().map(|e| e.unwrap()).collect();
+        assert_eq!(read(buffered), values);
+        assert_eq!(read(trickled), values);
+    }
+
+    #[test]
+    fn module_value_skipped_across_refills() {
+        let f = file_with_module_value(TYPE_MODULE_2, b"ReJSON-RL");
+        let mut r = RdbReader::new(Trickle(&f)).unwrap();
+        r.skip_module_values(true);
+        let evs: Vec<RdbEvent> = r.map(|e| e.unwrap()).collect();
+        assert_eq!(keys(&evs), vec![b"a".to_vec(), b"z".to_vec()]);
+        assert!(matches!(evs.last(), Some(RdbEvent::Eof { checksum: Checksum::Verified(_) })));
+    }
+
     #[test]
     fn module_id_decodes_like_redis() {
         let (name, encver) = module_name(module_id(b"ReJSON-RL", 3));
