@@ -31,7 +31,11 @@ pub type Sds = Box<[u8]>;
 
 /// Number of segments per database (a power of two).
 pub const SEGMENTS: usize = 1024;
-const SEG_SHIFT: u32 = 64 - SEGMENTS.trailing_zeros();
+/// The segment index is taken from hash bits 40..50: hashbrown uses the low bits for the bucket
+/// and the top 7 bits as the control tag, so taking the segment from either would give every key
+/// of a segment the same tag (a lookup then compares the key with every entry of each probed
+/// group) or crowd them into the same buckets.
+const SEG_SHIFT: u32 = 40;
 
 /// "No expiry" in [`Entry::expire_at`].
 pub const NO_EXPIRE: i64 = i64::MIN;
@@ -323,7 +327,7 @@ impl Db {
 
     #[inline]
     fn seg_of(hash: u64) -> usize {
-        (hash >> SEG_SHIFT) as usize
+        ((hash >> SEG_SHIFT) as usize) & (SEGMENTS - 1)
     }
 
     /// A segment for writing: copied first if a snapshot still shares it.
@@ -374,6 +378,34 @@ impl Db {
     /// Inserts or replaces a key's entry; returns the previous entry.
     pub fn insert(&mut self, entry: Entry) -> Option<Entry> {
         let h = self.hash(&entry.key);
+        self.insert_hashed(h, entry)
+    }
+
+    /// The hasher of this database's keys (for hashing keys in another thread, e.g. while
+    /// loading an RDB file: see [`Db::insert_hashed`]).
+    pub fn key_hasher(&self) -> hashbrown::DefaultHashBuilder {
+        self.hasher.clone()
+    }
+
+    /// Grows every segment's table for `additional` more keys spread over the segments (RDB
+    /// RESIZEDB hint), so loading does not rehash each segment repeatedly. (The mean share, no
+    /// slack: a segment that gets more grows once, and memory stays what inserting one by one
+    /// would give.)
+    pub fn reserve(&mut self, additional: usize) {
+        let per = additional / SEGMENTS;
+        if per == 0 {
+            return;
+        }
+        let hasher = self.hasher.clone();
+        for i in 0..SEGMENTS {
+            let seg = Self::seg_mut(&mut self.segs, i, &mut self.cow_bytes);
+            seg.table.reserve(per, |e| hasher.hash_one(&*e.key));
+        }
+    }
+
+    /// [`Db::insert`] with the key's hash already computed by [`Db::key_hasher`].
+    pub fn insert_hashed(&mut self, h: u64, entry: Entry) -> Option<Entry> {
+        debug_assert_eq!(h, self.hash(&entry.key));
         let hasher = self.hasher.clone();
         let seg = Self::seg_mut(&mut self.segs, Self::seg_of(h), &mut self.cow_bytes);
         let has_exp = entry.expire_at != NO_EXPIRE;

@@ -15,6 +15,7 @@
 pub mod convert;
 
 use std::fs::File;
+use std::hash::BuildHasher;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -249,88 +250,167 @@ pub struct LoadStats {
     pub image_len: u64,
 }
 
-/// Loads an RDB stream into the server (the databases are expected empty). Decoding runs in a
-/// separate thread, in parallel with inserting.
+/// Keys handed from the decoder thread to the inserting thread per message.
+const LOAD_BATCH: usize = 512;
+/// Batches the channel holds; the decoder builds the final entries itself only while at least
+/// [`LOAD_BACKLOG`] of them wait (the inserting thread is the slower one), else it leaves that
+/// work to the inserting thread.
+const LOAD_CHANNEL: usize = 32;
+const LOAD_BACKLOG: usize = 4;
+
+/// Loads an RDB stream into the server (the databases are expected empty).
+///
+/// Two stages on two threads: a decoder thread reads the file, drops expired and empty keys,
+/// and hashes each key with its database's hasher; this thread inserts the entries. Building
+/// the final value (the encoding Redis would choose, `Arc`) is done by whichever stage has
+/// slack: the decoder does it while a backlog of batches waits for this thread, otherwise this
+/// thread does it, so both cores stay busy whatever the mix of strings and collections.
+/// Keys travel in batches of [`LOAD_BATCH`]; RESIZEDB hints pre-size the segments.
 pub fn load_rdb<R: std::io::Read + Send + 'static>(srv: &mut Server, input: R, total_bytes: u64, aof_preamble: bool) -> Result<LoadStats, String> {
     enum Item {
-        Key(vk_storage::rdb::KeyEntry),
+        /// Entry built by the decoder.
+        Ready { db: usize, hash: u64, entry: Entry },
+        /// Decoded only: this thread builds the entry.
+        Decoded { db: usize, hash: u64, key: vk_storage::rdb::KeyEntry },
         Function(Vec<u8>),
+        Resize { db: usize, keys: usize },
         Progress(u64),
     }
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(64);
+    #[derive(Default)]
+    struct Skipped {
+        expired: u64,
+        empty: u64,
+    }
+    fn build(k: vk_storage::rdb::KeyEntry, t: &crate::types::Thresholds, access: &crate::db::Access) -> Entry {
+        let mut entry = Entry::new(Sds::from(k.key), convert::from_rdb(k.value, t));
+        entry.expire_at = k.expire_ms.unwrap_or(NO_EXPIRE);
+        entry.lru = access.loaded_lru(k.lru_idle, k.lfu_freq);
+        entry
+    }
+    let now = now_ms();
+    let t = srv.config.thresholds;
+    let access = crate::db::Access::new(&srv.config, now);
+    let hashers: Vec<_> = srv.dbs.iter().map(|d| d.key_hasher()).collect();
+    let ndbs = srv.dbs.len();
+    // A RESIZEDB hint is only a hint: never reserve more than the file could hold.
+    let max_hint = usize::try_from(total_bytes / 4).unwrap_or(usize::MAX).min(1 << 28);
+    let in_flight = Arc::new(AtomicU64::new(0));
+    let waiting = in_flight.clone();
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<Item>>(LOAD_CHANNEL);
     let decoder = std::thread::Builder::new()
         .name("vk-rdb-decode".into())
-        .spawn(move || -> Result<(), String> {
+        .spawn(move || -> Result<Skipped, String> {
+            let mut skipped = Skipped::default();
             let mut r = RdbReader::new(input).map_err(|e| e.to_string())?;
-            let mut batch = Vec::with_capacity(256);
+            let mut batch = Vec::with_capacity(LOAD_BATCH + 1);
+            let mut build_here = false;
             loop {
-                let ev = r.next_event().map_err(|e| e.to_string())?;
+                let ev = r.next_event().map_err(load_error)?;
                 match ev {
                     None | Some(RdbEvent::Eof { .. }) => break,
-                    Some(RdbEvent::Key(k)) => batch.push(Item::Key(k)),
+                    Some(RdbEvent::Key(k)) => {
+                        if k.empty {
+                            skipped.empty += 1;
+                            continue;
+                        }
+                        if !aof_preamble && k.expire_ms.map(|e| e < now).unwrap_or(false) {
+                            skipped.expired += 1;
+                            continue;
+                        }
+                        let db = usize::try_from(k.db).unwrap_or(usize::MAX);
+                        let Some(hasher) = hashers.get(db) else {
+                            return Err(format!("FATAL: Data file was created with a Redis server configured to handle more than {ndbs} databases. Exiting"));
+                        };
+                        let hash = hasher.hash_one(k.key.as_slice());
+                        batch.push(if build_here { Item::Ready { db, hash, entry: build(k, &t, &access) } } else { Item::Decoded { db, hash, key: k } });
+                    }
                     Some(RdbEvent::Function(code)) => batch.push(Item::Function(code)),
+                    Some(RdbEvent::ResizeDb { db_size, .. }) => {
+                        let db = usize::try_from(r.current_db()).unwrap_or(usize::MAX);
+                        let keys = usize::try_from(db_size).unwrap_or(usize::MAX).min(max_hint);
+                        if db < ndbs && keys > 0 {
+                            batch.push(Item::Resize { db, keys });
+                        }
+                    }
                     Some(_) => {}
                 }
-                if batch.len() >= 256 {
+                if batch.len() >= LOAD_BATCH {
                     batch.push(Item::Progress(r.offset()));
-                    if tx.send(std::mem::take(&mut batch)).is_err() {
-                        return Ok(());
+                    in_flight.fetch_add(1, Ordering::Relaxed);
+                    if tx.send(std::mem::replace(&mut batch, Vec::with_capacity(LOAD_BATCH + 1))).is_err() {
+                        return Ok(skipped);
                     }
+                    build_here = in_flight.load(Ordering::Relaxed) >= LOAD_BACKLOG as u64;
                 }
             }
             batch.push(Item::Progress(r.offset()));
+            in_flight.fetch_add(1, Ordering::Relaxed);
             let _ = tx.send(batch);
-            Ok(())
+            Ok(skipped)
         })
         .map_err(|e| e.to_string())?;
     let mut stats = LoadStats::default();
-    let now = now_ms();
-    let t = srv.config.thresholds;
     srv.rdb.loading_start = now / 1000;
     srv.rdb.loading_total_bytes = total_bytes;
-    let access = crate::db::Access::new(&srv.config, now);
     for batch in rx {
+        waiting.fetch_sub(1, Ordering::Relaxed);
         for item in batch {
             match item {
                 Item::Progress(off) => {
                     srv.rdb.loading_loaded_bytes = off;
                     stats.image_len = off;
+                    srv.rdb.loading_loaded_keys = stats.keys;
                 }
                 Item::Function(code) => {
                     stats.functions += 1;
                     srv.load_function_library(Bytes::from(code))?;
                 }
-                Item::Key(k) => {
-                    if k.empty {
-                        stats.empty_skipped += 1;
-                        continue;
+                Item::Resize { db, keys } => {
+                    if let Some(d) = srv.dbs.get_mut(db) {
+                        if d.is_empty() {
+                            d.reserve(keys);
+                        }
                     }
-                    if !aof_preamble && k.expire_ms.map(|e| e < now).unwrap_or(false) {
-                        stats.expired_skipped += 1;
-                        continue;
-                    }
-                    let db = k.db as usize;
-                    if db >= srv.dbs.len() {
-                        return Err(format!("FATAL: Data file was created with a Redis server configured to handle more than {} databases. Exiting", srv.dbs.len()));
-                    }
-                    let mut e = Entry::new(Sds::from(k.key), convert::from_rdb(k.value, &t));
-                    e.expire_at = k.expire_ms.unwrap_or(NO_EXPIRE);
-                    e.lru = access.loaded_lru(k.lru_idle, k.lfu_freq);
-                    srv.dbs[db].insert(e);
+                }
+                Item::Ready { db, hash, entry } => {
+                    srv.dbs[db].insert_hashed(hash, entry);
                     stats.keys += 1;
-                    srv.rdb.loading_loaded_keys = stats.keys;
+                    crate::spill::while_loading(srv);
+                }
+                Item::Decoded { db, hash, key } => {
+                    srv.dbs[db].insert_hashed(hash, build(key, &t, &access));
+                    stats.keys += 1;
                     crate::spill::while_loading(srv);
                 }
             }
         }
     }
+    srv.rdb.loading_loaded_keys = stats.keys;
     match decoder.join() {
-        Ok(r) => r?,
+        Ok(r) => {
+            let skipped = r?;
+            stats.expired_skipped = skipped.expired;
+            stats.empty_skipped = skipped.empty;
+        }
         Err(_) => return Err("RDB decoder thread panicked".into()),
     }
     srv.rdb.last_load_keys_loaded = stats.keys;
     srv.rdb.last_load_keys_expired = stats.expired_skipped;
     Ok(stats)
+}
+
+/// The loader's message for a read error. Module values are refused naming the module, as
+/// Redis does when the module is not loaded (VaultKey has no modules).
+fn load_error(e: vk_storage::rdb::RdbError) -> String {
+    match e {
+        vk_storage::rdb::RdbError::Module { module_name, key, offset, .. } => {
+            let key = key.map(|k| format!(" (key '{}')", String::from_utf8_lossy(&k.0))).unwrap_or_default();
+            format!(
+                "The RDB file contains module data I can't load: no matching module type '{module_name}'{key} at offset {offset}. VaultKey has no modules: load this file into a server with that module, or convert it with `vk-import --on-module skip`"
+            )
+        }
+        e => e.to_string(),
+    }
 }
 
 /// Loads `dir/dbfilename` if it exists.

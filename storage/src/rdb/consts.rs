@@ -142,3 +142,12 @@ pub const ZSET_SCORE_NEG_INF: u8 = 255;
 pub const MODULE_ID_CHARSET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 pub const MODULE_ID_VERSION_BITS: u32 = 10;
 pub const MODULE_NAME_LEN: usize = 9;
+
+/// Opcodes of self-described module data (`RDB_MODULE_OPCODE_*`): module aux data and
+/// `RDB_TYPE_MODULE_2` values are a sequence of these items ending with `EOF`.
+pub const MODULE_OPCODE_EOF: u64 = 0;
+pub const MODULE_OPCODE_SINT: u64 = 1;
+pub const MODULE_OPCODE_UINT: u64 = 2;
+pub const MODULE_OPCODE_FLOAT: u64 = 3;
+pub const MODULE_OPCODE_DOUBLE: u64 = 4;
+pub const MODULE_OPCODE_STRING: u64 = 5;

@@ -59,9 +59,29 @@ impl<R: Read> Input<R> {
                 if len > clen.saturating_mul(lzf::MAX_EXPANSION as u64) {
                     return Err(self.corrupt_at(at, format!("LZF string claims {len} bytes from {clen} compressed bytes")));
                 }
-                let data = self.vec(clen)?;
                 let len = usize::try_from(len).map_err(|_| self.corrupt_at(at, "LZF length too big"))?;
-                lzf::decompress(&data, len).map_err(|e| self.corrupt_at(at, e.0))
+                // Decompressed straight from the read buffer: no copy of the compressed bytes.
+                self.with_bytes(clen, |data| lzf::decompress(data, len))?.map_err(|e| self.corrupt_at(at, e.0))
+            }
+            other => Err(self.corrupt_at(at, format!("unknown string encoding {other}"))),
+        }
+    }
+
+    /// Steps over a string (any encoding) without decoding or keeping it.
+    pub fn skip_string(&mut self) -> Result<(), RdbError> {
+        let at = self.offset();
+        let (v, enc) = self.len_or_enc()?;
+        if !enc {
+            return self.skip(v);
+        }
+        match v as u8 {
+            ENC_INT8 => self.skip(1),
+            ENC_INT16 => self.skip(2),
+            ENC_INT32 => self.skip(4),
+            ENC_LZF => {
+                let clen = self.len()?;
+                let _len = self.len()?;
+                self.skip(clen)
             }
             other => Err(self.corrupt_at(at, format!("unknown string encoding {other}"))),
         }

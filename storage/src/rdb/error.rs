@@ -34,6 +34,18 @@ impl fmt::Display for KeyCtx<'_> {
     }
 }
 
+/// Why a module value could not be stepped over either.
+struct ModuleHint(Option<u8>);
+
+impl fmt::Display for ModuleHint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(super::consts::TYPE_MODULE_PRE_GA) => write!(f, " (pre-release module format: not self-described, so it cannot be skipped either)"),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Everything that can go wrong while reading an RDB file or value.
 #[derive(Debug, thiserror::Error)]
 pub enum RdbError {
@@ -58,7 +70,7 @@ pub enum RdbError {
     #[error("unknown or unsupported opcode {opcode} at offset {offset} in an RDB {version} file")]
     UnknownOpcode { opcode: u8, offset: u64, version: u16 },
 
-    #[error("module data at offset {offset}{}: module type '{module_name}' (id {module_id:#018x}, encoding version {encver}) is not supported", KeyCtx(key, *rdb_type))]
+    #[error("module data at offset {offset}{}: module type '{module_name}' (id {module_id:#018x}, encoding version {encver}) is not supported{}", KeyCtx(key, *rdb_type), ModuleHint(*rdb_type))]
     Module { offset: u64, key: Option<KeyName>, rdb_type: Option<u8>, module_name: String, module_id: u64, encver: u64 },
 
     /// Same wording as Redis's log line: `expected` is the CRC-64 computed over the

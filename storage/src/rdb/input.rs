@@ -27,6 +27,8 @@ pub(crate) struct Input<R> {
     pub key: Option<KeyName>,
     pub rdb_type: Option<u8>,
     pub stats: ReadStats,
+    /// Reused for byte runs that straddle a buffer refill (see `with_bytes`).
+    scratch: Vec<u8>,
 }
 
 /// Structural counters gathered while reading (for `--stats` style reports).
@@ -64,6 +66,7 @@ impl<R: Read> Input<R> {
             key: None,
             rdb_type: None,
             stats: ReadStats::default(),
+            scratch: Vec::new(),
         }
     }
 
@@ -179,17 +182,62 @@ impl<R: Read> Input<R> {
             self.pos += len;
             return Ok(s);
         }
-        let mut out = Vec::with_capacity(len.min(MAX_PREALLOC.max(avail)));
-        while out.len() < len {
+        let mut out = Vec::new();
+        self.read_into(len, &mut out)?;
+        Ok(out)
+    }
+
+    /// Calls `f` with the next `len` bytes: borrowed from the read buffer when they are all
+    /// buffered (the common case), else gathered into a scratch buffer that is kept for reuse.
+    /// (LZF strings are decompressed straight from here, without an owned copy.)
+    pub fn with_bytes<T>(&mut self, len: u64, f: impl FnOnce(&[u8]) -> T) -> Result<T, RdbError> {
+        let n = usize::try_from(len).map_err(|_| self.corrupt(format!("length {len} does not fit in memory")))?;
+        if n <= self.end - self.pos {
+            let s = self.buf.get(self.pos..self.pos + n).ok_or_else(|| self.eof())?;
+            let r = f(s);
+            self.pos += n;
+            return Ok(r);
+        }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let read = self.read_into(n, &mut scratch);
+        let r = read.map(|()| f(&scratch));
+        if scratch.capacity() <= 1 << 20 {
+            self.scratch = scratch;
+        }
+        r
+    }
+
+    /// Appends the next `len` bytes to `out` (preallocation capped: a lying length fails at
+    /// the end of input instead of exhausting memory).
+    fn read_into(&mut self, len: usize, out: &mut Vec<u8>) -> Result<(), RdbError> {
+        let avail = self.end - self.pos;
+        out.reserve(len.min(MAX_PREALLOC.max(avail)));
+        let target = out.len() + len;
+        while out.len() < target {
             if !self.fill()? {
                 return Err(self.eof());
             }
-            let n = (self.end - self.pos).min(len - out.len());
+            let n = (self.end - self.pos).min(target - out.len());
             let s = self.buf.get(self.pos..self.pos + n).ok_or_else(|| self.eof())?;
             out.extend_from_slice(s);
             self.pos += n;
         }
-        Ok(out)
+        Ok(())
+    }
+
+    /// Consumes `len` bytes without keeping them.
+    pub fn skip(&mut self, len: u64) -> Result<(), RdbError> {
+        let mut left = len;
+        while left > 0 {
+            if !self.fill()? {
+                return Err(self.eof());
+            }
+            let n = ((self.end - self.pos) as u64).min(left);
+            self.pos += n as usize;
+            left -= n;
+        }
+        Ok(())
     }
 
     /// Unread buffered bytes and the inner reader (for data after the RDB, e.g. an AOF tail).

@@ -80,6 +80,22 @@ pub enum RdbEvent {
     Key(KeyEntry),
     /// A function library's source (`FUNCTION2`).
     Function(Vec<u8>),
+    /// A key whose value is module data (`RDB_TYPE_MODULE_2`), stepped over thanks to its
+    /// self-description. Only returned after [`RdbReader::skip_module_values`]; otherwise such
+    /// a value is an [`RdbError::Module`].
+    ModuleValue {
+        db: u64,
+        key: Vec<u8>,
+        module_id: u64,
+        /// The module type's 9-character name (decoded from the id as Redis does).
+        module_name: String,
+        encver: u64,
+        expire_ms: Option<i64>,
+        /// Offset of the key's type byte.
+        offset: u64,
+        /// Self-described items the value held (their contents are not kept).
+        items: u64,
+    },
     /// Module auxiliary data (`MODULE_AUX`), skipped safely thanks to its self-description.
     ModuleAux { module_id: u64, module_name: String, encver: u64, when: u64, items: Vec<ModuleItem> },
     /// Redis 7.4-style `SLOT_INFO` opcode (slot sizes hint).
@@ -97,6 +113,7 @@ pub struct RdbReader<R> {
     done: bool,
     failed: bool,
     opts: ReadOptions,
+    skip_module_values: bool,
 }
 
 fn parse_digits(d: &[u8]) -> Option<u32> {
@@ -142,7 +159,14 @@ impl<R: Read> RdbReader<R> {
         } else {
             return Err(bad());
         };
-        Ok(RdbReader { input, version, magic, db: 0, done: false, failed: false, opts })
+        Ok(RdbReader { input, version, magic, db: 0, done: false, failed: false, opts, skip_module_values: false })
+    }
+
+    /// Step over module values (`RDB_TYPE_MODULE_2`, self-described) and report each as
+    /// [`RdbEvent::ModuleValue`] instead of failing with [`RdbError::Module`]. Values in the
+    /// pre-release module format (type 6) carry no self-description and still fail.
+    pub fn skip_module_values(&mut self, on: bool) {
+        self.skip_module_values = on;
     }
 
     pub fn version(&self) -> u16 {
@@ -260,6 +284,14 @@ impl<R: Read> RdbReader<R> {
                     inp.rdb_type = Some(t);
                     let key = inp.string()?;
                     inp.key = Some(KeyName(key));
+                    if t == TYPE_MODULE_2 && self.skip_module_values {
+                        let module_id = inp.len()?;
+                        let (module_name, encver) = module_name(module_id);
+                        let items = skip_module_items(inp, &module_name)?;
+                        let key = inp.key.take().map(|k| k.0).unwrap_or_default();
+                        inp.rdb_type = None;
+                        return Ok(Some(RdbEvent::ModuleValue { db: self.db, key, module_id, module_name, encver, expire_ms, offset: at, items }));
+                    }
                     let value = read_value(inp, t, self.magic == Magic::Valkey)?;
                     let key = inp.key.take().map(|k| k.0).unwrap_or_default();
                     inp.rdb_type = None;
@@ -291,14 +323,38 @@ fn read_module_items<R: Read>(inp: &mut Input<R>, name: &str) -> Result<Vec<Modu
     loop {
         let at = inp.offset();
         match inp.len()? {
-            0 => return Ok(items),
-            1 => items.push(ModuleItem::SInt(inp.len()? as i64)),
-            2 => items.push(ModuleItem::UInt(inp.len()?)),
-            3 => items.push(ModuleItem::Float(f32::from_le_bytes(inp.array()?))),
-            4 => items.push(ModuleItem::Double(f64::from_le_bytes(inp.array()?))),
-            5 => items.push(ModuleItem::String(inp.string()?)),
+            MODULE_OPCODE_EOF => return Ok(items),
+            MODULE_OPCODE_SINT => items.push(ModuleItem::SInt(inp.len()? as i64)),
+            MODULE_OPCODE_UINT => items.push(ModuleItem::UInt(inp.len()?)),
+            MODULE_OPCODE_FLOAT => items.push(ModuleItem::Float(f32::from_le_bytes(inp.array()?))),
+            MODULE_OPCODE_DOUBLE => items.push(ModuleItem::Double(f64::from_le_bytes(inp.array()?))),
+            MODULE_OPCODE_STRING => items.push(ModuleItem::String(inp.string()?)),
             op => return Err(inp.corrupt_at(at, format!("module '{name}' data: unknown opcode {op}"))),
         }
+    }
+}
+
+/// Steps over the self-described items of a module value up to its EOF opcode, without keeping
+/// them (a module value can be large); returns how many items there were.
+fn skip_module_items<R: Read>(inp: &mut Input<R>, name: &str) -> Result<u64, RdbError> {
+    let mut n = 0u64;
+    loop {
+        let at = inp.offset();
+        match inp.len()? {
+            MODULE_OPCODE_EOF => return Ok(n),
+            MODULE_OPCODE_SINT | MODULE_OPCODE_UINT => {
+                inp.len()?;
+            }
+            MODULE_OPCODE_FLOAT => {
+                inp.array::<4>()?;
+            }
+            MODULE_OPCODE_DOUBLE => {
+                inp.array::<8>()?;
+            }
+            MODULE_OPCODE_STRING => inp.skip_string()?,
+            op => return Err(inp.corrupt_at(at, format!("module '{name}' value: unknown opcode {op} (not a self-described module value)"))),
+        }
+        n += 1;
     }
 }
 
@@ -307,5 +363,215 @@ impl<R: Read> Iterator for RdbReader<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         self.next_event().transpose()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use crate::rdb::crc64;
+
+    /// A module id as Redis's `moduleTypeEncodeId` makes it: 9 characters of 6 bits, then 10
+    /// bits of encoding version.
+    fn module_id(name: &[u8; 9], encver: u64) -> u64 {
+        let mut v = 0u64;
+        for c in name {
+            let idx = MODULE_ID_CHARSET.iter().position(|x| x == c).unwrap() as u64;
+            v = (v << 6) | idx;
+        }
+        (v << 10) | encver
+    }
+
+    fn len(out: &mut Vec<u8>, n: u64) {
+        if n < 64 {
+            out.push(n as u8);
+        } else {
+            out.push(LEN_64BIT);
+            out.extend_from_slice(&n.to_be_bytes());
+        }
+    }
+
+    /// db 0: `a` = "1", `m` = a module value of `name` (with an expiry), `z` = "2"; then EOF + CRC.
+    fn file_with_module_value(t: u8, name: &[u8; 9]) -> Vec<u8> {
+        let mut f = b"REDIS0011".to_vec();
+        f.extend_from_slice(&[OPCODE_SELECTDB, 0, OPCODE_RESIZEDB, 3, 1]);
+        f.extend_from_slice(&[TYPE_STRING, 1, b'a', 1, b'1']);
+        f.push(OPCODE_EXPIRETIME_MS);
+        f.extend_from_slice(&4_102_444_800_000i64.to_le_bytes());
+        f.extend_from_slice(&[t, 1, b'm']);
+        len(&mut f, module_id(name, 3));
+        if t == TYPE_MODULE_2 {
+            f.extend_from_slice(&[MODULE_OPCODE_SINT as u8, 5]);
+            f.extend_from_slice(&[MODULE_OPCODE_UINT as u8, 0x40, 0x10]); // 14-bit length 16
+            f.push(MODULE_OPCODE_FLOAT as u8);
+            f.extend_from_slice(&1.5f32.to_le_bytes());
+            f.push(MODULE_OPCODE_DOUBLE as u8);
+            f.extend_from_slice(&2.5f64.to_le_bytes());
+            f.extend_from_slice(&[MODULE_OPCODE_STRING as u8, 3, b'a', b'b', b'c']);
+            f.extend_from_slice(&[MODULE_OPCODE_STRING as u8, 0xC0, 7]); // int-encoded string
+            // An LZF string: "aaaaaaaaaa" (a literal, then a back reference of 9).
+            f.extend_from_slice(&[MODULE_OPCODE_STRING as u8, 0xC3, 5, 10, 0, b'a', 0xE0, 0x00, 0x00]);
+            f.push(MODULE_OPCODE_EOF as u8);
+        } else {
+            // Type 6: the module's own format, no self-description.
+            f.extend_from_slice(&[1, 2, 3, 4]);
+        }
+        f.extend_from_slice(&[TYPE_STRING, 1, b'z', 1, b'2']);
+        f.push(OPCODE_EOF);
+        let crc = crc64(&f);
+        f.extend_from_slice(&crc.to_le_bytes());
+        f
+    }
+
+    fn keys(evs: &[RdbEvent]) -> Vec<Vec<u8>> {
+        evs.iter()
+            .filter_map(|e| match e {
+                RdbEvent::Key(k) => Some(k.key.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Hands out one byte per `read`: every multi-byte run straddles a buffer refill.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+            match (self.0.split_first(), out.first_mut()) {
+                (Some((b, rest)), Some(o)) => {
+                    *o = *b;
+                    self.0 = rest;
+                    Ok(1)
+                }
+                _ => Ok(0),
+            }
+        }
+    }
+
+    #[test]
+    fn lzf_strings_read_the_same_whatever_the_buffering() {
+        use crate::rdb::{RdbWriter, WriteOptions};
+        let mut w = RdbWriter::new(Vec::new(), WriteOptions::default()).unwrap();
+        w.select_db(0).unwrap();
+        let values: Vec<Vec<u8>> = (0..40usize).map(|i| format!("{}-{}", "abc".repeat(i * 997 % 30000 + 7), i).into_bytes()).collect();
+        for (i, v) in values.iter().enumerate() {
+            w.key(format!("k{i}").as_bytes(), None, &RdbValue::String(v.clone())).unwrap();
+        }
+        let file = w.finish().unwrap();
+        let read = |evs: Vec<RdbEvent>| -> Vec<Vec<u8>> {
+            evs.into_iter()
+                .filter_map(|e| match e {
+                    RdbEvent::Key(KeyEntry { value: RdbValue::String(v), .. }) => Some(v),
+                    _ => None,
+                })
+                .collect()
+        };
+        let mut r = RdbReader::new(&file[..]).unwrap();
+        let buffered: Vec<RdbEvent> = r.by_ref().map(|e| e.unwrap()).collect();
+        assert!(r.stats().lzf_strings >= 30, "{:?}", r.stats());
+        let trickled: Vec<RdbEvent> = RdbReader::new(Trickle(&file)).unwrap().map(|e| e.unwrap()).collect();
+        assert_eq!(read(buffered), values);
+        assert_eq!(read(trickled), values);
+    }
+
+    #[test]
+    fn module_value_skipped_across_refills() {
+        let f = file_with_module_value(TYPE_MODULE_2, b"ReJSON-RL");
+        let mut r = RdbReader::new(Trickle(&f)).unwrap();
+        r.skip_module_values(true);
+        let evs: Vec<RdbEvent> = r.map(|e| e.unwrap()).collect();
+        assert_eq!(keys(&evs), vec![b"a".to_vec(), b"z".to_vec()]);
+        assert!(matches!(evs.last(), Some(RdbEvent::Eof { checksum: Checksum::Verified(_) })));
+    }
+
+    #[test]
+    fn module_id_decodes_like_redis() {
+        let (name, encver) = module_name(module_id(b"ReJSON-RL", 3));
+        assert_eq!((name.as_str(), encver), ("ReJSON-RL", 3));
+        let (name, encver) = module_name(module_id(b"MBbloom--", 1023));
+        assert_eq!((name.as_str(), encver), ("MBbloom--", 1023));
+    }
+
+    #[test]
+    fn module_value_is_refused_by_default() {
+        let f = file_with_module_value(TYPE_MODULE_2, b"ReJSON-RL");
+        let mut r = RdbReader::new(&f[..]).unwrap();
+        let mut seen = Vec::new();
+        let err = loop {
+            match r.next_event() {
+                Ok(Some(ev)) => seen.push(ev),
+                Ok(None) => panic!("read past a module value"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!(keys(&seen), vec![b"a".to_vec()]);
+        match &err {
+            RdbError::Module { module_name, encver, key, rdb_type, .. } => {
+                assert_eq!((module_name.as_str(), *encver, *rdb_type), ("ReJSON-RL", 3, Some(TYPE_MODULE_2)));
+                assert_eq!(key.as_ref().unwrap().0, b"m");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(err.to_string().contains("'ReJSON-RL'"), "{err}");
+        // After an error the reader stops.
+        assert!(r.next_event().unwrap().is_none());
+    }
+
+    #[test]
+    fn module_value_is_skipped_on_request() {
+        let f = file_with_module_value(TYPE_MODULE_2, b"ReJSON-RL");
+        let mut r = RdbReader::new(&f[..]).unwrap();
+        r.skip_module_values(true);
+        let evs: Vec<RdbEvent> = r.by_ref().map(|e| e.unwrap()).collect();
+        assert_eq!(keys(&evs), vec![b"a".to_vec(), b"z".to_vec()]);
+        let m: Vec<&RdbEvent> = evs.iter().filter(|e| matches!(e, RdbEvent::ModuleValue { .. })).collect();
+        match m.as_slice() {
+            [RdbEvent::ModuleValue { db, key, module_name, encver, expire_ms, items, module_id: id, .. }] => {
+                assert_eq!((*db, key.as_slice(), module_name.as_str(), *encver), (0, &b"m"[..], "ReJSON-RL", 3));
+                assert_eq!(*expire_ms, Some(4_102_444_800_000));
+                assert_eq!(*items, 7);
+                assert_eq!(*id, module_id(b"ReJSON-RL", 3));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(evs.last(), Some(RdbEvent::Eof { checksum: Checksum::Verified(_) })));
+        // The key after the module value starts a fresh set of metadata (no expiry carried over).
+        let z = evs.iter().find_map(|e| match e {
+            RdbEvent::Key(k) if k.key == b"z" => Some(k),
+            _ => None,
+        });
+        assert_eq!(z.unwrap().expire_ms, None);
+    }
+
+    #[test]
+    fn pre_release_module_value_cannot_be_skipped() {
+        let f = file_with_module_value(TYPE_MODULE_PRE_GA, b"ReJSON-RL");
+        let mut r = RdbReader::new(&f[..]).unwrap();
+        r.skip_module_values(true);
+        let err = r.find_map(|e| e.err()).unwrap();
+        assert!(matches!(err, RdbError::Module { rdb_type: Some(TYPE_MODULE_PRE_GA), .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(msg.contains("'ReJSON-RL'") && msg.contains("cannot be skipped"), "{msg}");
+    }
+
+    #[test]
+    fn damaged_module_value_is_an_error_not_a_misread() {
+        let good = file_with_module_value(TYPE_MODULE_2, b"ReJSON-RL");
+        // Every truncation fails cleanly (EOF or corrupt), never panics or yields the next key.
+        for cut in 10..good.len() - 1 {
+            let mut r = RdbReader::new(&good[..cut]).unwrap();
+            r.skip_module_values(true);
+            let res: Result<Vec<RdbEvent>, RdbError> = r.collect();
+            assert!(res.is_err(), "cut at {cut} read fine");
+        }
+        // An unknown opcode inside the value is reported with the module's name.
+        let mut bad = good.clone();
+        let at = bad.windows(2).position(|w| w == [MODULE_OPCODE_SINT as u8, 5]).unwrap();
+        bad[at] = 9;
+        let mut r = RdbReader::new(&bad[..]).unwrap();
+        r.skip_module_values(true);
+        let err = r.find_map(|e| e.err()).unwrap();
+        assert!(err.to_string().contains("module 'ReJSON-RL' value: unknown opcode 9"), "{err}");
+        assert_eq!(err.key(), Some(&b"m"[..]));
     }
 }

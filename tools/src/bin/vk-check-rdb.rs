@@ -26,6 +26,10 @@ struct Args {
     /// How many of the biggest keys to list.
     #[arg(long, default_value_t = 20)]
     top: usize,
+    /// Module values (keys of a Redis module's type): fail (default, as redis-check-rdb without
+    /// the module) or skip (step over them thanks to their self-description and count them).
+    #[arg(long, default_value = "fail", value_parser = ["fail", "abort", "skip"])]
+    on_module: String,
     file: PathBuf,
 }
 
@@ -58,6 +62,9 @@ struct Report {
     already_expired: u64,
     empty_keys: u64,
     functions: u64,
+    /// Module values stepped over with `--on-module skip`: module type name → count.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    module_values: BTreeMap<String, u64>,
     checksum: String,
     error: Option<ErrorInfo>,
     size_bytes: u64,
@@ -86,6 +93,7 @@ fn main() -> ExitCode {
     let result = (|| -> Result<(), RdbError> {
         let f = std::fs::File::open(&args.file)?;
         let mut r = RdbReader::new(f)?;
+        r.skip_module_values(args.on_module == "skip");
         report.rdb_version = r.version();
         let mut biggest: Vec<BigKey> = Vec::new();
         loop {
@@ -100,6 +108,26 @@ fn main() -> ExitCode {
                 RdbEvent::SelectDb(db) => out.push(format!("[offset {}] Selecting DB ID {db}", r.offset())),
                 RdbEvent::ResizeDb { .. } | RdbEvent::SlotInfo { .. } | RdbEvent::ModuleAux { .. } => {}
                 RdbEvent::Function(_) => report.functions += 1,
+                RdbEvent::ModuleValue { db, key, module_name, expire_ms, .. } => {
+                    report.keys += 1;
+                    if let Some(e) = expire_ms {
+                        report.expires += 1;
+                        if e < now {
+                            report.already_expired += 1;
+                        }
+                    }
+                    out.push(format!("[offset {}] Skipped module value of type '{module_name}' at key '{}'", r.offset(), show_key(&key)));
+                    if args.stats {
+                        let size = r.offset() - before;
+                        let d = report.dbs.entry(db).or_default();
+                        d.keys += 1;
+                        d.expires += expire_ms.is_some() as u64;
+                        d.bytes += size;
+                        *d.by_type.entry(format!("module:{module_name}")).or_default() += 1;
+                        *d.by_encoding.entry(consts::type_name(consts::TYPE_MODULE_2).to_string()).or_default() += 1;
+                    }
+                    *report.module_values.entry(module_name).or_default() += 1;
+                }
                 RdbEvent::Key(k) => {
                     if k.empty {
                         report.empty_keys += 1;
@@ -195,6 +223,9 @@ fn main() -> ExitCode {
     out.push(format!("[info] {} keys read", report.keys));
     out.push(format!("[info] {} expires", report.expires));
     out.push(format!("[info] {} already expired", report.already_expired));
+    for (name, n) in &report.module_values {
+        out.push(format!("[info] {n} module values of type '{name}' skipped"));
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
     } else {

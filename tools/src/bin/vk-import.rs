@@ -67,8 +67,9 @@ struct Args {
     /// Read and report only; write nothing.
     #[arg(long)]
     dry_run: bool,
-    /// What to do with module values: fail (default) or skip (named and counted).
-    #[arg(long, default_value = "fail", value_parser = ["fail", "skip"])]
+    /// What to do with module values (keys of a Redis module's type): fail (default) or skip
+    /// (stepped over, named and counted in the summary; exit code 1).
+    #[arg(long, default_value = "fail", value_parser = ["fail", "abort", "skip"])]
     on_module: String,
     /// Summary format.
     #[arg(long, default_value = "text", value_parser = ["text", "json"])]
@@ -97,6 +98,9 @@ struct Summary {
     filtered_out: u64,
     /// reason → count
     skipped: BTreeMap<String, u64>,
+    /// Keys left out by `--on-module skip`: module type name → count.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    skipped_module_keys: BTreeMap<String, u64>,
     functions: u64,
     bytes_read: u64,
     seconds: f64,
@@ -164,20 +168,21 @@ fn run(args: &Args, sum: &mut Summary) -> Result<(), String> {
     };
     let f = std::fs::File::open(&rdb_path).map_err(|e| format!("cannot open {}: {e}", rdb_path.display()))?;
     let mut r = RdbReader::new(f).map_err(|e| e.to_string())?;
+    r.skip_module_values(args.on_module == "skip");
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
     let mut n = 0u64;
     loop {
         let ev = match r.next_event() {
             Ok(Some(ev)) => ev,
             Ok(None) => break,
-            Err(RdbError::Module { module_name, key, .. }) => {
-                let what = format!("module value of type '{module_name}' at key '{}'", key.map(|k| show_key(&k.0)).unwrap_or_default());
+            Err(RdbError::Module { module_name, key, rdb_type, offset, .. }) => {
+                let what = format!("module value of type '{module_name}' at key '{}' (offset {offset})", key.map(|k| show_key(&k.0)).unwrap_or_default());
                 if args.on_module == "skip" {
-                    // Module values cannot be stepped over without the module: the rest of the
-                    // file is unreadable, so skipping stops here, loudly.
-                    return Err(format!("{what}: module values cannot be skipped mid-file; nothing after it was imported"));
+                    // Only the pre-release format (type 6) gets here: it has no self-description.
+                    let t = rdb_type.unwrap_or_default();
+                    return Err(format!("{what} is in the pre-release module format (RDB type {t}), which cannot be stepped over; nothing after it was imported"));
                 }
-                return Err(format!("{what} (use a server with that module; VaultKey has no modules)"));
+                return Err(format!("{what}: VaultKey has no modules (use --on-module skip to leave such keys out, or a server with that module)"));
             }
             Err(e) => return Err(format!("reading {}: {e}", rdb_path.display())),
         };
@@ -193,6 +198,19 @@ fn run(args: &Args, sum: &mut Summary) -> Result<(), String> {
                 if args.pattern.is_none() && (args.dbs.is_empty() || args.dbs.contains(&db)) {
                     sink.size_hint(renames.get(&db).copied().unwrap_or(db), db_size, expires_size);
                 }
+            }
+            RdbEvent::ModuleValue { db, key, module_name, expire_ms, .. } => {
+                n += 1;
+                if (!args.dbs.is_empty() && !args.dbs.contains(&db)) || args.pattern.as_ref().is_some_and(|p| !glob_match(p.as_bytes(), &key)) {
+                    sum.filtered_out += 1;
+                    continue;
+                }
+                if expire_ms.map(|e| e <= now).unwrap_or(false) {
+                    sum.expired_dropped += 1;
+                    continue;
+                }
+                *sum.skipped.entry(format!("module value of type '{module_name}'")).or_default() += 1;
+                *sum.skipped_module_keys.entry(module_name).or_default() += 1;
             }
             RdbEvent::ModuleAux { module_name, .. } => {
                 *sum.skipped.entry(format!("module aux data of '{module_name}'")).or_default() += 1;

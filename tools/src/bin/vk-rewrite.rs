@@ -102,6 +102,9 @@ fn convert_rdb(input: &Path, output: &Path, version: u16, compress: bool) -> Res
                     return Err(format!("module aux data of '{module_name}' cannot be rewritten"));
                 }
                 RdbEvent::SlotInfo { .. } => {}
+                RdbEvent::ModuleValue { module_name, .. } => {
+                    return Err(format!("module value of type '{module_name}' cannot be rewritten"));
+                }
                 RdbEvent::Eof { .. } => break,
             }
         }
