@@ -1028,6 +1028,83 @@ mod tests {
         assert_eq!(m, "file appendonly.aof.2.base.rdb seq 2 type b\nfile appendonly.aof.2.incr.aof seq 2 type i\n");
     }
 
+    /// `no-appendfsync-on-rewrite yes` with `appendfsync always`: while a rewrite runs, a
+    /// write is acknowledged once written, without fsync (Redis's behaviour: durability is
+    /// that of `appendfsync no` meanwhile); when the rewrite ends fsyncs resume and cover it.
+    #[test]
+    fn no_appendfsync_on_rewrite_acknowledges_without_fsync_during_a_rewrite() {
+        let d = tempfile::tempdir().unwrap();
+        let srv = server_in(d.path(), &[("appendfsync", "always"), ("no-appendfsync-on-rewrite", "yes")]);
+        let shared = Shared::new(srv);
+        let mut c = crate::client::Client::detached(1);
+        let wait = |pred: &dyn Fn(&crate::server::Durable) -> bool| {
+            let deadline = Instant::now() + std::time::Duration::from_secs(10);
+            while !pred(&shared.durable.borrow()) {
+                assert!(Instant::now() < deadline, "timed out: {:?}", *shared.durable.borrow());
+                std::thread::sleep(std::time::Duration::from_millis(2));
+            }
+        };
+        let before = {
+            let mut srv = shared.srv.lock();
+            open_at_startup(&mut srv).unwrap();
+            run(&mut srv, &mut c, &["SET", "a", "1"]).wait_lsn
+        };
+        // Outside a rewrite: acknowledged only once fsynced.
+        wait(&|d| d.verdict(before, false) == Some(true));
+        assert!(shared.durable.borrow().fsynced >= before);
+        let (lsn, w) = {
+            // Holding the server lock keeps the rewrite from finishing (its last step needs it).
+            let mut srv = shared.srv.lock();
+            start_rewrite(&mut srv).unwrap();
+            let w = srv.aof.writer.clone().unwrap();
+            assert!(w.fsync_suspended());
+            let fsyncs = w.stats().fsyncs;
+            let lsn = run(&mut srv, &mut c, &["SET", "b", "2"]).wait_lsn;
+            wait(&|d| d.verdict(lsn, false) == Some(true));
+            assert!(shared.durable.borrow().fsynced < lsn, "fsynced during the rewrite");
+            assert_eq!(w.stats().fsyncs, fsyncs, "no fsync while the rewrite runs");
+            assert!(w.written_lsn() >= lsn);
+            (lsn, w)
+        };
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while shared.srv.lock().aof.rewrite.is_some() {
+            assert!(Instant::now() < deadline);
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        // The rewrite is over: fsyncs resume and cover the write acknowledged meanwhile.
+        assert!(!w.fsync_suspended());
+        wait(&|d| d.fsynced >= lsn);
+        let mut srv = shared.srv.lock();
+        // And acknowledgements wait for fsyncs again.
+        assert!(!srv.aof.ack_on_write.load(Ordering::SeqCst));
+        remove_writer(&mut srv);
+    }
+
+    /// Without the option (Redis's default), a rewrite does not change the fsync policy.
+    #[test]
+    fn fsyncs_go_on_during_a_rewrite_by_default() {
+        let d = tempfile::tempdir().unwrap();
+        let shared = Shared::new(server_in(d.path(), &[("appendfsync", "always")]));
+        let mut srv = shared.srv.lock();
+        open_at_startup(&mut srv).unwrap();
+        start_rewrite(&mut srv).unwrap();
+        assert!(!srv.aof.writer.as_ref().unwrap().fsync_suspended());
+        let mut c = crate::client::Client::detached(1);
+        let lsn = run(&mut srv, &mut c, &["SET", "b", "2"]).wait_lsn;
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while shared.durable.borrow().fsynced < lsn {
+            assert!(Instant::now() < deadline, "not fsynced during the rewrite");
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        drop(srv);
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while shared.srv.lock().aof.rewrite.is_some() {
+            assert!(Instant::now() < deadline);
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        remove_writer(&mut shared.srv.lock());
+    }
+
     #[test]
     fn debug_loadaof_reloads() {
         let d = tempfile::tempdir().unwrap();
