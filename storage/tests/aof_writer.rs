@@ -420,3 +420,15 @@ fn everysec_loss_window_is_bounded_by_interval_plus_fsync() {
     assert!(s.max_unsynced_age_micros > 0 && s.fsyncs_with_data > 0, "{s:?}");
     assert!(w.shutdown().is_ok());
 }
+
+#[test]
+fn empty_appends_do_not_keep_the_writer_busy() {
+    let file = FaultyFile::new();
+    let w = start(&file, WriterConfig::new(FsyncPolicy::Always));
+    let lsn = w.append_and_wait(&cmd(1)).expect("append");
+    assert_eq!(w.append_and_wait(b"").expect("empty append"), lsn);
+    std::thread::sleep(Duration::from_millis(50));
+    // No fsync loop on nothing: at most the one for the command (and one for the empty append).
+    assert!(file.sync_count() <= 2, "{} fsyncs", file.sync_count());
+    assert_eq!(w.shutdown().expect("shutdown"), lsn);
+}

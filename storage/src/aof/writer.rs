@@ -374,6 +374,10 @@ impl Shared {
                 return Err(());
             }
             if st.buf.is_empty() {
+                // Empty appends are "written" at once.
+                let n = std::mem::take(&mut st.buf_appends);
+                st.written_appends += n;
+                st.stats.appends_written += n;
                 return Ok(());
             }
             if self.config.policy == FsyncPolicy::EverySec
@@ -489,6 +493,9 @@ impl Shared {
                 return None;
             }
             if st.written <= st.durable {
+                // Nothing new in the file (e.g. empty appends): they count as covered, so the
+                // background thread does not keep coming back for them.
+                st.captured_appends = st.captured_appends.max(st.written_appends);
                 return Some(st.durable);
             }
             self.capture(&mut st)
