@@ -2,8 +2,9 @@
 //!
 //! A connection reads whatever the socket has, executes every complete request in the buffer
 //! under one acquisition of the server lock (pipelining costs one lock, not one per command),
-//! encodes the replies, waits — outside the lock — until the log covering its writes is durable
-//! when `appendfsync always` asks for that, and writes the replies out.
+//! encodes the replies, writes the command log through (outside the lock, one `write` for what
+//! every connection queued) or waits until it is durable when `appendfsync always` asks for
+//! that, and writes the replies out.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;

@@ -7,8 +7,11 @@
 //! commands that wrote until the writer reports their LSN: fsynced under `appendfsync always`
 //! (one fsync covers every write queued before it: group commit), written to the file under
 //! `everysec`/`no` (so a crash of the process loses nothing acknowledged, as in Redis where
-//! the write happens before the reply). Replies of commands that did not write never wait.
-//! The writer reports through `WriterConfig::on_event` into `Shared::durable`.
+//! the write happens before the reply) — there the connection writes the queue through itself
+//! (`LogWriter::write_through`), no thread hand-off. With `no-appendfsync-on-rewrite yes`,
+//! `always` acknowledges on write while a rewrite or BGSAVE runs ([`apply_fsync_suspension`]).
+//! Replies of commands that did not write never wait. The writer reports through
+//! `WriterConfig::on_event` into `Shared::durable`.
 //!
 //! # Failures
 //! A failed write or fsync poisons the writer: replies waiting on positions that were not
