@@ -420,3 +420,12 @@ fn crash_everysec_loses_no_acknowledged_write_on_process_crash() {
     eprintln!("appendfsync everysec: {acked} acknowledged writes across 6 kills, all present; {extra} unacknowledged INCRs survived");
     assert!(acked > 100);
 }
+
+/// `appendfsync no`: replies wait only for the connection's own `write` (write-through, no
+/// fsync), which is enough for a process crash.
+#[test]
+fn crash_no_loses_no_acknowledged_write_on_process_crash() {
+    let (acked, extra) = crash_loop("no", 4, 0x94D049BB133111EB);
+    eprintln!("appendfsync no: {acked} acknowledged writes across 4 kills, all present; {extra} unacknowledged INCRs survived");
+    assert!(acked > 100);
+}
