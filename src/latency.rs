@@ -552,8 +552,21 @@ impl vk_storage::io::LogFile for TimedLogFile {
     fn truncate(&mut self, len: u64) -> std::io::Result<()> {
         self.inner.truncate(len)
     }
-    fn sync_handle(&self) -> Option<Box<dyn vk_storage::io::SyncHandle>> {
-        self.inner.sync_handle()
+    fn sync_handle(&self) -> Option<std::sync::Arc<dyn vk_storage::io::SyncHandle>> {
+        let inner = self.inner.sync_handle()?;
+        Some(if self.fsync_always { std::sync::Arc::new(TimedSyncHandle(inner)) } else { inner })
+    }
+}
+
+/// The writer's fsync handle, timed for the "aof-fsync-always" event.
+struct TimedSyncHandle(std::sync::Arc<dyn vk_storage::io::SyncHandle>);
+
+impl vk_storage::io::SyncHandle for TimedSyncHandle {
+    fn sync_data(&self) -> std::io::Result<()> {
+        let start = Instant::now();
+        let r = self.0.sync_data();
+        sample_since("aof-fsync-always", start);
+        r
     }
 }
 

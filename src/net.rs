@@ -2,8 +2,9 @@
 //!
 //! A connection reads whatever the socket has, executes every complete request in the buffer
 //! under one acquisition of the server lock (pipelining costs one lock, not one per command),
-//! encodes the replies, waits — outside the lock — until the log covering its writes is durable
-//! when `appendfsync always` asks for that, and writes the replies out.
+//! encodes the replies, writes the command log through (outside the lock, one `write` for what
+//! every connection queued) or waits until it is durable when `appendfsync always` asks for
+//! that, and writes the replies out.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -247,6 +248,10 @@ struct Conn {
     /// Replies in `out` that depend on the log: (start, end, lsn, needs fsync). They go out
     /// once the log reached `lsn`, or are replaced by an error if the writes were lost.
     waits: Vec<(usize, usize, u64, bool)>,
+    /// The log writer the waited-for positions were appended to: before replying, the
+    /// connection writes its log bytes through itself (`LogWriter::write_through`) instead
+    /// of handing them to another thread.
+    log: Option<Arc<vk_storage::aof::writer::LogWriter>>,
     /// `proto-max-bulk-len` and `client-query-buffer-limit`, refreshed whenever the lock is
     /// taken, so that parsing and reading never need the lock (a busy script holds it).
     max_bulk: usize,
@@ -346,6 +351,9 @@ impl Conn {
                     }
                     if outcome.wait_lsn > 0 {
                         self.waits.push((start, self.out.len(), outcome.wait_lsn, false));
+                        if self.log.is_none() {
+                            self.log = crate::aof::writer_handle(srv);
+                        }
                     }
                     if outcome.wait_fsync > 0 {
                         self.waits.push((start, self.out.len(), outcome.wait_fsync, true));
@@ -379,6 +387,7 @@ impl Conn {
             return Ok(());
         }
         if !self.waits.is_empty() {
+            self.write_log_through().await;
             self.wait_log().await;
         }
         let n = self.out.len();
@@ -390,6 +399,28 @@ impl Conn {
 }
 
 impl Conn {
+    /// Writes the log up to the positions the pending replies wait for, on this thread (one
+    /// `write` for everything queued, other connections' bytes too): no hand-off to another
+    /// thread. Under `everysec`/`no` that is all a reply waits for. Under `always` the
+    /// writer thread writes the whole batch right before its fsync, so nothing is done here.
+    /// The verdict still comes from `Shared::durable`.
+    async fn write_log_through(&mut self) {
+        let Some(w) = self.log.take() else { return };
+        if !w.acks_on_write() {
+            return;
+        }
+        let Some(lsn) = self.waits.iter().map(|w| w.2).filter(|&l| l != crate::server::LSN_FAILED).max() else {
+            return;
+        };
+        if w.written_lsn() >= lsn {
+            return;
+        }
+        // Let the other connections ready on this worker run (and append) first: one `write`
+        // then covers them too, as Redis writes its buffer once per event-loop iteration.
+        tokio::task::yield_now().await;
+        let _ = w.write_through(lsn);
+    }
+
     /// Waits until every log position the pending replies depend on is decided; replaces the
     /// replies whose writes were lost by a MISCONF error (the write may not be persisted).
     async fn wait_log(&mut self) {
@@ -467,7 +498,7 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
         let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
         return;
     };
-    let mut conn = Conn { shared: shared.clone(), client, inbuf: BytesMut::with_capacity(16 * 1024), out: BytesMut::with_capacity(16 * 1024), push_rx, pending: None, waits: Vec::new(), max_bulk, qbuf_limit };
+    let mut conn = Conn { shared: shared.clone(), client, inbuf: BytesMut::with_capacity(16 * 1024), out: BytesMut::with_capacity(16 * 1024), push_rx, pending: None, waits: Vec::new(), log: None, max_bulk, qbuf_limit };
     let cs = conn.client.shared.clone();
 
     'outer: loop {
@@ -562,9 +593,13 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
                     conn.emit(&r);
                     conn.drain_pushes();
                     // A served blocking command may have written (BLMOVE): wait for the log.
-                    let lsn = conn.shared.srv.lock().last_lsn;
+                    let (lsn, log) = {
+                        let srv = conn.shared.srv.lock();
+                        (srv.last_lsn, crate::aof::writer_handle(&srv))
+                    };
                     if lsn > 0 {
                         conn.waits.push((start, conn.out.len(), lsn, false));
+                        conn.log = log;
                     }
                 }
                 continue;

@@ -39,15 +39,16 @@ pub trait LogFile: Send {
     /// Cuts the file to `len` bytes (used to remove a partial write).
     fn truncate(&mut self, len: u64) -> io::Result<()>;
     /// A handle that can fsync this file from another thread while this one keeps writing
-    /// (`appendfsync everysec` runs its fsync in the background, as Redis does with its bio
-    /// thread). `None` when the file cannot provide one: the writer then fsyncs inline.
-    fn sync_handle(&self) -> Option<Box<dyn SyncHandle>> {
+    /// (the log writer's fsyncs run on its background thread, as Redis's everysec fsync on
+    /// its bio thread, while appenders keep writing). `None` when the file cannot provide
+    /// one: the writer then fsyncs while holding the file.
+    fn sync_handle(&self) -> Option<Arc<dyn SyncHandle>> {
         None
     }
 }
 
 /// Something that can fsync a [`LogFile`] from another thread.
-pub trait SyncHandle: Send {
+pub trait SyncHandle: Send + Sync {
     /// `fdatasync` of the file this handle was made from.
     fn sync_data(&self) -> io::Result<()>;
 }
@@ -114,9 +115,9 @@ impl LogFile for StdLogFile {
         Ok(())
     }
 
-    fn sync_handle(&self) -> Option<Box<dyn SyncHandle>> {
+    fn sync_handle(&self) -> Option<Arc<dyn SyncHandle>> {
         // A dup'ed descriptor refers to the same open file: fsync on it syncs our writes.
-        self.file.try_clone().ok().map(|f| Box::new(StdSyncHandle(f)) as Box<dyn SyncHandle>)
+        self.file.try_clone().ok().map(|f| Arc::new(StdSyncHandle(f)) as Arc<dyn SyncHandle>)
     }
 }
 
@@ -348,8 +349,8 @@ impl LogFile for FaultyFile {
         Ok(())
     }
 
-    fn sync_handle(&self) -> Option<Box<dyn SyncHandle>> {
-        Some(Box::new(self.clone()))
+    fn sync_handle(&self) -> Option<Arc<dyn SyncHandle>> {
+        Some(Arc::new(self.clone()))
     }
 }
 
