@@ -508,6 +508,20 @@ impl<W: Write> RdbWriter<W> {
         }
     }
 
+    /// Appends records encoded elsewhere with [`encode_key`] / [`encode_select_db`] (covered by
+    /// the checksum like everything else). The caller is responsible for them being whole records.
+    pub fn raw(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
+        if bytes.len() >= FLUSH_AT {
+            self.flush_buf()?;
+            self.digest.update(bytes);
+            self.out.write_all(bytes)?;
+            Ok(())
+        } else {
+            self.buf.extend_from_slice(bytes);
+            self.maybe_flush()
+        }
+    }
+
     /// Writes EOF and the checksum (or 8 zero bytes), flushes and returns the writer.
     pub fn finish(mut self) -> Result<W, WriteError> {
         self.buf.push(OPCODE_EOF);
@@ -516,5 +530,55 @@ impl<W: Write> RdbWriter<W> {
         self.out.write_all(&crc.to_le_bytes())?;
         self.out.flush()?;
         Ok(self.out)
+    }
+}
+
+/// Appends one key record (expiry, type, key, value) to `out`, byte for byte what
+/// [`RdbWriter::key`] writes, for [`RdbWriter::raw`] to append later (records serialized by
+/// another thread than the file's writer).
+pub fn encode_key(out: &mut Vec<u8>, key: &[u8], expire_ms: Option<i64>, value: &RdbValue, opts: &WriteOptions) -> Result<(), WriteError> {
+    let (t, body) = encode_value(value, opts)?;
+    if let Some(e) = expire_ms {
+        out.push(OPCODE_EXPIRETIME_MS);
+        out.extend_from_slice(&e.to_le_bytes());
+    }
+    out.push(t);
+    put_string(out, key, opts.compress);
+    out.extend_from_slice(&body);
+    Ok(())
+}
+
+/// Appends a SELECTDB record to `out` (see [`encode_key`]).
+pub fn encode_select_db(out: &mut Vec<u8>, db: u64) {
+    out.push(OPCODE_SELECTDB);
+    put_len(out, db);
+}
+
+#[cfg(test)]
+mod encode_key_tests {
+    use super::*;
+
+    #[test]
+    fn raw_records_equal_the_writers_own() {
+        let opts = WriteOptions::default();
+        let vals = [
+            (b"k1".to_vec(), None, RdbValue::String(b"12345".to_vec())),
+            (b"a-long-key-that-compresses-aaaaaaaaaaaaaaaaaaaaaaaa".to_vec(), Some(1_700_000_000_000), RdbValue::String(vec![b'x'; 300])),
+            (b"s".to_vec(), None, RdbValue::Set(vec![b"1".to_vec(), b"2".to_vec()])),
+        ];
+        let mut direct = RdbWriter::new(Vec::new(), opts).expect("header");
+        direct.select_db(3).expect("select");
+        for (k, e, v) in &vals {
+            direct.key(k, *e, v).expect("key");
+        }
+        let direct = direct.finish().expect("finish");
+        let mut chunk = Vec::new();
+        encode_select_db(&mut chunk, 3);
+        for (k, e, v) in &vals {
+            encode_key(&mut chunk, k, *e, v, &opts).expect("encode");
+        }
+        let mut via_raw = RdbWriter::new(Vec::new(), opts).expect("header");
+        via_raw.raw(&chunk).expect("raw");
+        assert_eq!(via_raw.finish().expect("finish"), direct);
     }
 }
