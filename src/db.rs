@@ -3,11 +3,13 @@
 //! # Why segments
 //! Snapshots (BGSAVE, AOF rewrite, later a replica's full sync) must see a point-in-time image
 //! without fork. A snapshot clones the vector of `Arc<Segment>` (a few KiB, whatever the dataset
-//! size). A writer that then changes a key calls [`Arc::make_mut`] on that key's segment: if the
-//! snapshot still holds the segment, the segment's table is copied first (keys are cloned, values
-//! are `Arc`s, so only pointers are copied), and the value itself is cloned only when it is
-//! mutated in place while still shared. The snapshot writer drops each segment as soon as it has
-//! serialized it, so the extra memory is bounded by what is written during the snapshot.
+//! size). A writer that then changes a key calls [`Arc::make_mut`] on that key's segment. If the
+//! snapshot still holds the segment, its [`SegmentHook`] runs first and normally serializes the
+//! segment into the snapshot and releases it, so nothing is copied (`crate::persist::tracker`);
+//! otherwise the segment's table is copied (keys are cloned, values are `Arc`s, so only pointers
+//! are copied), and the value itself is cloned only when it is mutated in place while still
+//! shared. The snapshot writer drops each segment as soon as it has serialized it, so the extra
+//! memory is bounded by what is written during the snapshot.
 //!
 //! The same structure gives SCAN a stable cursor: the cursor is a segment index, and a segment's
 //! keys are returned together, so a key present for the whole iteration is always returned.
