@@ -237,9 +237,10 @@ pub fn start_bgsave(srv: &mut Server) -> Result<(), String> {
             let tracker = snap.tracker.clone();
             let result = save_to_file(snap, &dir, &name).map(|_| ());
             tracing::info!(
-                "Background saving: {} segments were written by writers ({} bytes written or copied by writers)",
+                "Background saving: {} segments were written by writers ({} bytes written or copied by writers, at most {} bytes waiting for the saving thread)",
                 tracker.segments_by_writers(),
-                tracker.cow_bytes()
+                tracker.cow_bytes(),
+                tracker.peak_queued_bytes()
             );
             let mut srv = shared.srv.lock();
             let dirty = srv.rdb.dirty_at_start;

@@ -54,6 +54,9 @@ pub const MAX_QUEUED_BYTES: usize = 64 * 1024 * 1024;
 
 /// The thread hands its serialized keys to the output in pieces of about this size.
 const THREAD_FLUSH_AT: usize = 256 * 1024;
+/// While serializing a segment, the thread stops to append the writers' chunks once this many
+/// bytes wait.
+const DRAIN_WITHIN_SEGMENT_AT: usize = 1024 * 1024;
 
 enum Slot {
     Pending(Arc<Segment>),
@@ -81,6 +84,7 @@ pub struct Tracker {
     pub keep_expired: bool,
     queue: Mutex<Vec<Chunk>>,
     queued_bytes: AtomicUsize,
+    peak_queued_bytes: AtomicUsize,
     finished: AtomicBool,
     /// Bytes serialized by writers and bytes of segments copied while held (cow size).
     serialized_by_writers: AtomicU64,
@@ -103,6 +107,7 @@ impl Tracker {
             keep_expired,
             queue: Mutex::new(Vec::new()),
             queued_bytes: AtomicUsize::new(0),
+            peak_queued_bytes: AtomicUsize::new(0),
             finished: AtomicBool::new(false),
             serialized_by_writers: AtomicU64::new(0),
             copied: AtomicU64::new(0),
@@ -173,7 +178,8 @@ impl Tracker {
         };
         let n = bytes.len();
         if n > 0 {
-            self.queued_bytes.fetch_add(n, Ordering::Relaxed);
+            let q = self.queued_bytes.fetch_add(n, Ordering::Relaxed) + n;
+            self.peak_queued_bytes.fetch_max(q, Ordering::Relaxed);
             self.queue.lock().push(Chunk { db, bytes });
         }
         *slot = Slot::Done;
@@ -185,14 +191,14 @@ impl Tracker {
 
     /// The live keys of a segment in the snapshot's format (without SELECTDB), in one buffer.
     pub fn encode_segment(&self, seg: &Segment) -> Result<Vec<u8>, String> {
-        let mut out = Vec::new();
-        self.encode_segment_with(seg, &mut out, usize::MAX, &mut |_| Ok(()))?;
+        let mut out = Vec::with_capacity(seg.len() * 48);
+        self.encode_segment_with(seg, &mut out, &mut |_, _| Ok(()))?;
         Ok(out)
     }
 
-    /// Serializes a segment's live keys into `out`, handing `out` to `flush` (which empties
-    /// it) whenever it holds `flush_at` bytes or more, and at the end if not empty.
-    pub fn encode_segment_with(&self, seg: &Segment, out: &mut Vec<u8>, flush_at: usize, flush: &mut dyn FnMut(&mut Vec<u8>) -> Result<(), String>) -> Result<(), String> {
+    /// Serializes a segment's live keys into `out`, calling `after_key(out, false)` after each
+    /// key and `after_key(out, true)` at the end (the callback may write out and empty `out`).
+    pub fn encode_segment_with(&self, seg: &Segment, out: &mut Vec<u8>, after_key: &mut dyn FnMut(&mut Vec<u8>, bool) -> Result<(), String>) -> Result<(), String> {
         for e in seg.iter() {
             let exp = e.expire();
             if !self.keep_expired && exp.is_some_and(|t| t < self.now_ms) {
@@ -208,19 +214,15 @@ impl Tracker {
                     }
                 }
             }
-            if out.len() >= flush_at {
-                flush(out)?;
-            }
+            after_key(out, false)?;
         }
-        if !out.is_empty() && flush_at != usize::MAX {
-            flush(out)?;
-        }
-        Ok(())
+        after_key(out, true)
     }
 
     /// Drives the snapshot thread's walk: every segment not yet written by a writer is
     /// serialized and handed to `emit` (database, bytes), as are the writers' chunks, drained
-    /// before each segment and at the end. `emit` must select the database when it changes.
+    /// before each segment, at the end, and within a segment as soon as 1 MiB waits (so the
+    /// queue stays short). `emit` must select the database when it changes.
     pub fn drive(&self, emit: &mut dyn FnMut(usize, &[u8]) -> Result<(), String>) -> Result<(), String> {
         let mut buf = Vec::with_capacity(THREAD_FLUSH_AT + 64 * 1024);
         for db in 0..self.db_count() {
@@ -228,10 +230,16 @@ impl Tracker {
                 self.drain(emit)?;
                 let Some(s) = self.claim(db, seg) else { continue };
                 buf.clear();
-                let r = self.encode_segment_with(&s, &mut buf, THREAD_FLUSH_AT, &mut |b| {
-                    let r = emit(db, b);
-                    b.clear();
-                    r
+                let r = self.encode_segment_with(&s, &mut buf, &mut |b, end| {
+                    let waiting = self.queued_bytes.load(Ordering::Relaxed) >= DRAIN_WITHIN_SEGMENT_AT;
+                    if !b.is_empty() && (end || waiting || b.len() >= THREAD_FLUSH_AT) {
+                        emit(db, b)?;
+                        b.clear();
+                    }
+                    if waiting {
+                        self.drain(emit)?;
+                    }
+                    Ok(())
                 });
                 // The segment is no longer needed: writers stop copying it.
                 drop(s);
@@ -272,6 +280,11 @@ impl Tracker {
     /// copied while the snapshot held them (`rdb_last_cow_size`).
     pub fn cow_bytes(&self) -> u64 {
         self.serialized_by_writers.load(Ordering::Relaxed) + self.copied.load(Ordering::Relaxed)
+    }
+
+    /// The most chunk bytes that waited for the thread at once.
+    pub fn peak_queued_bytes(&self) -> usize {
+        self.peak_queued_bytes.load(Ordering::Relaxed)
     }
 
     /// Segments serialized by writers rather than by the snapshot thread.
