@@ -52,6 +52,12 @@ pub const MAX_WRITER_SEGMENT_COST: usize = 64 * 1024;
 /// Writers stop serializing (and copy instead) while this many chunk bytes wait for the thread.
 pub const MAX_QUEUED_BYTES: usize = 64 * 1024 * 1024;
 
+/// Where the snapshot thread sends bytes: `(database, records)`; selects the database when it
+/// changes.
+pub type Emit<'a> = dyn FnMut(usize, &[u8]) -> Result<(), String> + 'a;
+/// Called after each serialized key with the buffer and whether the segment is complete.
+pub type AfterKey<'a> = dyn FnMut(&mut Vec<u8>, bool) -> Result<(), String> + 'a;
+
 /// The thread hands its serialized keys to the output in pieces of about this size.
 const THREAD_FLUSH_AT: usize = 256 * 1024;
 /// While serializing a segment, the thread stops to append the writers' chunks once this many
@@ -198,7 +204,7 @@ impl Tracker {
 
     /// Serializes a segment's live keys into `out`, calling `after_key(out, false)` after each
     /// key and `after_key(out, true)` at the end (the callback may write out and empty `out`).
-    pub fn encode_segment_with(&self, seg: &Segment, out: &mut Vec<u8>, after_key: &mut dyn FnMut(&mut Vec<u8>, bool) -> Result<(), String>) -> Result<(), String> {
+    pub fn encode_segment_with(&self, seg: &Segment, out: &mut Vec<u8>, after_key: &mut AfterKey<'_>) -> Result<(), String> {
         for e in seg.iter() {
             let exp = e.expire();
             if !self.keep_expired && exp.is_some_and(|t| t < self.now_ms) {
@@ -223,7 +229,7 @@ impl Tracker {
     /// serialized and handed to `emit` (database, bytes), as are the writers' chunks, drained
     /// before each segment, at the end, and within a segment as soon as 1 MiB waits (so the
     /// queue stays short). `emit` must select the database when it changes.
-    pub fn drive(&self, emit: &mut dyn FnMut(usize, &[u8]) -> Result<(), String>) -> Result<(), String> {
+    pub fn drive(&self, emit: &mut Emit<'_>) -> Result<(), String> {
         let mut buf = Vec::with_capacity(THREAD_FLUSH_AT + 64 * 1024);
         for db in 0..self.db_count() {
             for seg in 0..self.segments(db) {
@@ -250,7 +256,7 @@ impl Tracker {
         self.drain(emit)
     }
 
-    fn drain(&self, emit: &mut dyn FnMut(usize, &[u8]) -> Result<(), String>) -> Result<(), String> {
+    fn drain(&self, emit: &mut Emit<'_>) -> Result<(), String> {
         if self.queued_bytes.load(Ordering::Relaxed) == 0 {
             return Ok(());
         }
