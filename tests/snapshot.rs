@@ -284,6 +284,17 @@ fn cmd(args: &[&str]) -> Vec<Vec<u8>> {
     args.iter().map(|a| a.as_bytes().to_vec()).collect()
 }
 
+/// From the server log: how many segments writers serialized during the last BGSAVE.
+fn segments_written_by_writers(s: &TestServer) -> u64 {
+    let log = s.log();
+    log.lines()
+        .filter_map(|l| l.split("Background saving: ").nth(1))
+        .last()
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no saving summary in the log:\n{log}"))
+}
+
 struct Lcg(u64);
 impl Lcg {
     fn next(&mut self, n: usize) -> usize {
@@ -427,15 +438,9 @@ fn bgsave_under_heavy_random_writes_saves_exactly_the_start_state() {
     for (k, v) in &model {
         assert_eq!(&got[k], v, "{k:?}");
     }
-    let log = s.log();
-    let by_writers: u64 = log
-        .lines()
-        .find_map(|l| l.split("Background saving: ").nth(1))
-        .and_then(|r| r.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no saving summary in the log:\n{log}"));
+    let by_writers = segments_written_by_writers(&s);
     eprintln!("segments serialized by writers: {by_writers}");
-    assert!(by_writers > 0, "writers must have serialized segments:\n{log}");
+    assert!(by_writers > 0, "writers must have serialized segments:\n{}", s.log());
     // Redis's loader and ours accept the repeated SELECTDBs: restart on the file.
     let dir = s.stop();
     let s = TestServer::start_in(dir, &["--save", ""]);
@@ -499,4 +504,48 @@ fn aof_rewrite_resp_base_under_writes_restores_the_dataset() {
     let dir = s.stop();
     let s = TestServer::start_in(dir, &args);
     assert_eq!(s.client().cmd(&["DEBUG", "DIGEST"]), digest);
+}
+
+/// Spilled values (`Value::Spilled`) in segments that writers serialize during a BGSAVE are read
+/// back from their spill segment, as the snapshot thread reads them.
+#[test]
+fn bgsave_under_writes_saves_spilled_values() {
+    let s = TestServer::start(&["--save", "", "--maxmemory", "4mb", "--spill-enabled", "yes", "--spill-min-value-size", "1024"]);
+    let mut c = s.client();
+    let val = |i: usize| format!("{i}:{}", "abcdefghijklmnop".repeat(128 + i % 7)).into_bytes();
+    let n = 3000;
+    let setup: Vec<Vec<Vec<u8>>> = (0..n).map(|i| vec![b"SET".to_vec(), format!("k:{i}").into_bytes(), val(i)]).collect();
+    pipeline(&mut c, &setup);
+    let disk_keys: u64 = c
+        .cmd(&["INFO", "spill"])
+        .text()
+        .lines()
+        .find_map(|l| l.strip_prefix("spill_disk_keys:"))
+        .map(|v| v.trim().parse().unwrap())
+        .unwrap_or(0);
+    assert!(disk_keys > 1000, "only {disk_keys} keys spilled");
+    // BGSAVE, then overwrite and delete keys in every segment while it runs.
+    let mut w = vec![cmd(&["BGSAVE"])];
+    for i in (0..n).rev() {
+        w.push(if i % 3 == 0 { cmd(&["DEL", &format!("k:{i}")]) } else { cmd(&["SET", &format!("k:{i}"), "new"]) });
+    }
+    pipeline(&mut c, &w);
+    let start = Instant::now();
+    loop {
+        let info = c.cmd(&["INFO", "persistence"]).text();
+        if info.contains("rdb_bgsave_in_progress:0") && info.contains("rdb_saves:1") {
+            break;
+        }
+        assert!(!info.contains("rdb_last_bgsave_status:err"), "{info}");
+        assert!(start.elapsed() < Duration::from_secs(60), "{info}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let by_writers = segments_written_by_writers(&s);
+    eprintln!("segments serialized by writers: {by_writers}");
+    assert!(by_writers > 0);
+    let got = read_rdb_full(&s.dir.path().join("dump.rdb"));
+    assert_eq!(got.len(), n);
+    for i in 0..n {
+        assert_eq!(got[&(0, format!("k:{i}").into_bytes())], (None, M::S(val(i))), "k:{i}");
+    }
 }
