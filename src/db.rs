@@ -3,13 +3,15 @@
 //! # Why segments
 //! Snapshots (BGSAVE, AOF rewrite, later a replica's full sync) must see a point-in-time image
 //! without fork. A snapshot clones the vector of `Arc<Segment>` (a few KiB, whatever the dataset
-//! size). A writer that then changes a key calls [`Arc::make_mut`] on that key's segment: if the
-//! snapshot still holds the segment, the segment's table is copied first (short keys and short
-//! string values are stored inline in the entry and copied with it; long strings and every
-//! other value are behind an `Arc`, so only pointers are copied), and a shared value is cloned
-//! only when it is mutated in place while still shared ([`crate::types::Shared`]). The snapshot
-//! writer drops each segment as soon as it has serialized it, so the extra memory is bounded by
-//! what is written during the snapshot.
+//! size). A writer that then changes a key calls [`Arc::make_mut`] on that key's segment. If the
+//! snapshot still holds the segment, its [`SegmentHook`] runs first and normally serializes the
+//! segment into the snapshot and releases it, so nothing is copied (`crate::persist::tracker`);
+//! otherwise the segment's table is copied (short keys and short string values are stored
+//! inline in the entry and copied with it; long strings and every other value are behind an
+//! `Arc`, so only pointers are copied), and a shared value is cloned only when it is mutated in
+//! place while still shared ([`crate::types::Shared`]). The snapshot writer drops each segment
+//! as soon as it has serialized it, so the extra memory is bounded by what is written during
+//! the snapshot.
 //!
 //! # Memory per key
 //! An [`Entry`] is 64 bytes stored directly in the segment's hash table: the key and a string
@@ -291,12 +293,34 @@ pub struct DbSnapshot {
     pub expires: usize,
 }
 
+/// A running snapshot's hook into a database (see `crate::persist::tracker`): before a segment
+/// the snapshot still shares is changed, the snapshot may serialize it and release it, so the
+/// change needs no copy.
+pub trait SegmentHook: Send + Sync {
+    /// Segment `seg` is about to change. `Some(bytes serialized)` when the snapshot no longer
+    /// holds the segment (it wrote it now or before); `None` when it keeps holding it (the
+    /// segment is then copied, and [`SegmentHook::copied`] called).
+    fn before_write(&self, seg: usize) -> Option<usize>;
+    /// The segment was copied while this snapshot held it.
+    fn copied(&self, bytes: usize);
+    /// The snapshot is complete or abandoned: the hook can be dropped.
+    fn finished(&self) -> bool;
+}
+
+/// Copy-on-write bookkeeping of a database: the bytes copied or serialized by writers since the
+/// last snapshot (`rdb_last_cow_size`) and the hooks of running snapshots.
+#[derive(Default)]
+struct CowState {
+    bytes: usize,
+    hooks: Vec<Arc<dyn SegmentHook>>,
+}
+
 pub struct Db {
     segs: Vec<Arc<Segment>>,
     keys: usize,
     expires: usize,
-    /// Bytes copied by copy-on-write since the last snapshot was taken (`rdb_last_cow_size`).
-    cow_bytes: usize,
+    /// Copy-on-write bookkeeping (bytes copied or serialized by writers, snapshot hooks).
+    cow_bytes: CowState,
     hasher: hashbrown::DefaultHashBuilder,
     /// Cursor of the active expire cycle (segment index).
     pub expire_cursor: usize,
@@ -314,7 +338,7 @@ impl Db {
             segs: (0..SEGMENTS).map(|_| Arc::new(Segment::default())).collect(),
             keys: 0,
             expires: 0,
-            cow_bytes: 0,
+            cow_bytes: CowState::default(),
             hasher: hashbrown::DefaultHashBuilder::default(),
             expire_cursor: 0,
         }
@@ -330,23 +354,50 @@ impl Db {
         ((hash >> SEG_SHIFT) as usize) & (SEGMENTS - 1)
     }
 
-    /// A segment for writing: copied first if a snapshot still shares it.
+    /// A segment for writing. If a snapshot still shares it, the snapshot's hooks first get the
+    /// chance to serialize and release it; a segment still shared after that is copied.
     #[inline]
-    fn seg_mut<'a>(segs: &'a mut [Arc<Segment>], idx: usize, cow_bytes: &mut usize) -> &'a mut Segment {
+    fn seg_mut<'a>(segs: &'a mut [Arc<Segment>], idx: usize, cow: &mut CowState) -> &'a mut Segment {
         let seg = &mut segs[idx];
         if Arc::strong_count(seg) > 1 {
-            *cow_bytes += seg.table.len() * std::mem::size_of::<Entry>() + seg.table.iter().map(|e| e.key.len()).sum::<usize>();
+            Self::shared_seg_before_write(seg, idx, cow);
         }
         Arc::make_mut(seg)
     }
 
-    /// Bytes copied by copy-on-write since [`Db::reset_cow_counter`].
+    #[cold]
+    fn shared_seg_before_write(seg: &Arc<Segment>, idx: usize, cow: &mut CowState) {
+        cow.hooks.retain(|h| !h.finished());
+        let mut holding: Vec<&Arc<dyn SegmentHook>> = Vec::new();
+        for h in &cow.hooks {
+            match h.before_write(idx) {
+                Some(n) => cow.bytes += n,
+                None => holding.push(h),
+            }
+        }
+        if Arc::strong_count(seg) > 1 {
+            let n = seg.table.len() * std::mem::size_of::<Entry>() + seg.table.iter().map(|e| e.key.len()).sum::<usize>();
+            cow.bytes += n;
+            for h in holding {
+                h.copied(n);
+            }
+        }
+    }
+
+    /// Bytes copied by copy-on-write or serialized by writers since [`Db::reset_cow_counter`].
     pub fn cow_bytes(&self) -> usize {
-        self.cow_bytes
+        self.cow_bytes.bytes
     }
 
     pub fn reset_cow_counter(&mut self) {
-        self.cow_bytes = 0;
+        self.cow_bytes.bytes = 0;
+    }
+
+    /// Registers a running snapshot's hook (see [`SegmentHook`]); finished hooks are dropped.
+    /// The hook follows this `Db` value (SWAPDB moves it with the segments it is about).
+    pub fn add_snapshot_hook(&mut self, hook: Arc<dyn SegmentHook>) {
+        self.cow_bytes.hooks.retain(|h| !h.finished());
+        self.cow_bytes.hooks.push(hook);
     }
 
     pub fn len(&self) -> usize {

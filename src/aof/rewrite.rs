@@ -6,21 +6,14 @@ use std::io::Write;
 use vk_storage::aof::command::encode_command;
 use vk_storage::rdb::{RdbValue, StreamId, StreamValue};
 
-use crate::persist::{convert, Snapshot};
+use crate::persist::tracker::Format;
+use crate::persist::Snapshot;
 
 /// Items per variadic command (Redis's `AOF_REWRITE_ITEMS_PER_CMD`).
 const ITEMS_PER_CMD: usize = 64;
 
 fn id(i: StreamId) -> Vec<u8> {
     i.to_string().into_bytes()
-}
-
-fn flush<W: Write>(w: &mut W, buf: &mut Vec<u8>) -> std::io::Result<()> {
-    if buf.len() >= 64 * 1024 {
-        w.write_all(buf)?;
-        buf.clear();
-    }
-    Ok(())
 }
 
 /// Emits commands for a variadic command: `<cmd> key items...` in chunks.
@@ -118,28 +111,31 @@ pub fn value_cmds(buf: &mut Vec<u8>, key: &[u8], v: &RdbValue) {
     }
 }
 
-/// Writes a snapshot as RESP commands: function libraries (FUNCTION LOAD), then per database
-/// SELECT and every key, with PEXPIREAT for keys with a TTL. Releases segments as it goes.
+/// Writes a snapshot as RESP commands: function libraries (FUNCTION LOAD), then runs of keys,
+/// each after the SELECT of its database, with PEXPIREAT for keys with a TTL. Segments are
+/// released as they are written; runs serialized by writers during the rewrite (see
+/// `persist::tracker`) come in between.
 pub fn write_resp<W: Write>(snap: Snapshot, mut w: W) -> std::io::Result<W> {
+    if !matches!(snap.tracker.format, Format::Resp) {
+        return Err(std::io::Error::other("snapshot captured in RDB form written as RESP"));
+    }
     let mut buf = Vec::with_capacity(128 * 1024);
     for f in &snap.functions {
         encode_command(&mut buf, &[b"FUNCTION".as_slice(), b"LOAD", f]);
     }
-    for (i, db) in snap.dbs.into_iter().enumerate() {
-        if db.keys == 0 {
-            continue;
-        }
-        encode_command(&mut buf, &[b"SELECT".as_slice(), i.to_string().as_bytes()]);
-        for seg in db.segments {
-            for e in seg.iter() {
-                value_cmds(&mut buf, &e.key, &convert::try_to_rdb(&e.value).map_err(std::io::Error::other)?);
-                if let Some(at) = e.expire() {
-                    encode_command(&mut buf, &[b"PEXPIREAT".as_slice(), &e.key, at.to_string().as_bytes()]);
-                }
-                flush(&mut w, &mut buf)?;
-            }
-        }
-    }
     w.write_all(&buf)?;
+    let mut cur = None;
+    let t = snap.tracker.clone();
+    t.drive(&mut |db, bytes| {
+        if cur != Some(db) {
+            let mut sel = Vec::new();
+            encode_command(&mut sel, &[b"SELECT".as_slice(), db.to_string().as_bytes()]);
+            w.write_all(&sel).map_err(|e| e.to_string())?;
+            cur = Some(db);
+        }
+        w.write_all(bytes).map_err(|e| e.to_string())
+    })
+    .map_err(std::io::Error::other)?;
+    drop(snap);
     Ok(w)
 }

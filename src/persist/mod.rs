@@ -3,16 +3,22 @@
 //! # Snapshots
 //! [`capture`] takes, under the server lock, a [`Snapshot`]: every database's
 //! [`DbSnapshot`](crate::db::DbSnapshot) (cheap: a vector of `Arc`ed segments, see `db.rs`) and
-//! the function libraries. A background thread then serializes it with the storage crate's RDB
-//! writer while clients keep reading and writing: a writer that changes a segment the snapshot
-//! still holds copies that segment first. The thread releases each segment as soon as it has
-//! written it, so the extra memory is bounded by what is changed during the snapshot.
+//! the function libraries, and registers a hook in every database it covers. A background
+//! thread then serializes it with the storage crate's RDB writer while clients keep reading and
+//! writing. A writer about to change a segment the snapshot has not written yet serializes that
+//! segment's keys itself into a chunk for the thread and releases it, so the change copies
+//! nothing; only when the thread is writing that very segment, when the segment is very large,
+//! or when too many chunks wait, is the segment copied instead. The thread skips segments
+//! writers wrote, appends their chunks (each run of keys after its SELECTDB) and releases each
+//! segment as soon as it has written it. See [`tracker`] for the state machine. The extra memory
+//! is bounded by the chunks waiting for the thread plus the rare copies.
 //!
 //! A file is written to a temporary name in the same directory, fsynced, renamed over
 //! `dbfilename`, and the directory fsynced: a crash never leaves a half-written file under the
 //! real name.
 
 pub mod convert;
+pub mod tracker;
 
 use std::fs::File;
 use std::hash::BuildHasher;
@@ -25,7 +31,8 @@ use std::time::Instant;
 use bytes::Bytes;
 use vk_storage::rdb::{RdbEvent, RdbReader, RdbWriter, WriteError, WriteOptions};
 
-use crate::db::{DbSnapshot, Entry, Sds, NO_EXPIRE};
+use crate::db::{Entry, Sds, NO_EXPIRE};
+use tracker::{DbHook, Format, Tracker};
 use crate::server::{Server, Shared};
 use crate::util::now_ms;
 
@@ -53,17 +60,20 @@ pub struct RdbState {
     pub last_load_keys_expired: u64,
 }
 
-/// A point-in-time image of the dataset.
+/// A point-in-time image of the dataset. Dropping it (written or not) releases every segment
+/// it still holds and turns the writers' hooks into no-ops.
 pub struct Snapshot {
-    pub dbs: Vec<DbSnapshot>,
+    pub tracker: Arc<Tracker>,
     pub functions: Vec<Bytes>,
-    pub opts: WriteOptions,
     /// Written as the `aof-base` AUX field (1 for an AOF rewrite's base file).
     pub aof_base: bool,
     pub now_ms: i64,
-    /// Per-key access metadata to save (Redis's rdbSaveKeyValuePair): `IDLE` under an LRU
-    /// policy, `FREQ` under an LFU policy.
-    pub key_meta: crate::db::KeyMeta,
+}
+
+impl Drop for Snapshot {
+    fn drop(&mut self) {
+        self.tracker.close();
+    }
 }
 
 /// The RDB writer options from the configuration.
@@ -77,23 +87,36 @@ pub fn write_options(srv: &Server) -> WriteOptions {
 }
 
 /// Takes a point-in-time image (call under the server lock; cost independent of data size).
+/// An AOF base (`aof_base`) is captured in the form `aof-use-rdb-preamble` asks for (RESP
+/// commands when `no`), since writers serialize segments in that form; everything else in RDB.
 pub fn capture(srv: &mut Server, aof_base: bool) -> Snapshot {
+    let format = if aof_base && !srv.config.aof_use_rdb_preamble { Format::Resp } else { Format::Rdb(write_options(srv)) };
+    capture_as(srv, format, aof_base)
+}
+
+/// [`capture`] in an explicit format.
+pub fn capture_as(srv: &mut Server, format: Format, aof_base: bool) -> Snapshot {
     for db in srv.dbs.iter_mut() {
         db.reset_cow_counter();
     }
-    Snapshot {
-        dbs: srv.dbs.iter().map(|d| d.snapshot()).collect(),
-        functions: srv.function_libraries.clone(),
-        opts: write_options(srv),
-        aof_base,
-        now_ms: now_ms(),
-        key_meta: crate::db::KeyMeta::of(&srv.config),
+    let now = now_ms();
+    let tracker = Arc::new(Tracker::new(srv.dbs.iter().map(|d| d.snapshot()).collect(), format, now, aof_base, crate::db::KeyMeta::of(&srv.config)));
+    for (i, db) in srv.dbs.iter_mut().enumerate() {
+        if tracker.covers(i) {
+            db.add_snapshot_hook(Arc::new(DbHook { tracker: tracker.clone(), db: i }));
+        }
     }
+    Snapshot { tracker, functions: srv.function_libraries.clone(), aof_base, now_ms: now }
+}
+
+fn werr(e: impl std::fmt::Display) -> WriteError {
+    WriteError::Io(std::io::Error::other(e.to_string()))
 }
 
 /// Serializes a snapshot as an RDB stream into `w`, releasing segments as it goes.
 pub fn write_rdb<W: Write>(snap: Snapshot, w: W) -> Result<W, WriteError> {
-    let mut out = RdbWriter::new(w, snap.opts)?;
+    let Format::Rdb(opts) = snap.tracker.format else { return Err(werr("snapshot captured in RESP form written as RDB")) };
+    let mut out = RdbWriter::new(w, opts)?;
     out.aux(b"redis-ver", crate::server_info::REDIS_VERSION.as_bytes())?;
     out.aux(b"redis-bits", b"64")?;
     out.aux(b"ctime", (snap.now_ms / 1000).to_string().as_bytes())?;
@@ -102,25 +125,26 @@ pub fn write_rdb<W: Write>(snap: Snapshot, w: W) -> Result<W, WriteError> {
     for f in &snap.functions {
         out.function(f)?;
     }
-    for (i, db) in snap.dbs.into_iter().enumerate() {
-        if db.keys == 0 {
-            continue;
-        }
-        out.select_db(i as u64)?;
-        out.resize_db(db.keys as u64, db.expires as u64)?;
-        for seg in db.segments {
-            for e in seg.iter() {
-                // Keys that expired before the snapshot are not saved (as Redis does).
-                let exp = e.expire();
-                if exp.map(|t| t < snap.now_ms).unwrap_or(false) && !snap.aof_base {
-                    continue;
-                }
-                let (idle, freq) = snap.key_meta.rdb_fields(e, snap.now_ms);
-                out.key_with_meta(&e.key, exp, idle, freq, &convert::try_to_rdb(&e.value).map_err(|m| WriteError::Io(std::io::Error::other(m)))?)?;
-            }
-            // `seg` drops here: writers no longer copy this segment.
+    let t = snap.tracker.clone();
+    // Size hints first, while the loader's tables are empty; keys then come in runs, each
+    // after its SELECTDB (writers' chunks interleave with the thread's segments).
+    let mut cur = None;
+    for db in 0..t.db_count() {
+        if t.covers(db) {
+            out.select_db(db as u64)?;
+            out.resize_db(t.sizes[db].0 as u64, t.sizes[db].1 as u64)?;
+            cur = Some(db);
         }
     }
+    t.drive(&mut |db, bytes| {
+        if cur != Some(db) {
+            out.select_db(db as u64).map_err(|e| e.to_string())?;
+            cur = Some(db);
+        }
+        out.raw(bytes).map_err(|e| e.to_string())
+    })
+    .map_err(werr)?;
+    drop(snap);
     out.finish()
 }
 
@@ -168,11 +192,11 @@ pub fn save_sync(srv: &mut Server) -> Result<(), String> {
     let dir = srv.config.dir.clone();
     let name = srv.config.dbfilename.clone();
     let result = save_to_file(snap, &dir, &name);
-    finish_save(srv, result.map(|_| ()), dirty, 0);
+    finish_save(srv, result.map(|_| ()), dirty, 0, 0);
     srv.rdb.last_error.clone().map_or(Ok(()), |e| Err(e))
 }
 
-fn finish_save(srv: &mut Server, result: Result<(), String>, dirty_at_start: u64, secs: i64) {
+fn finish_save(srv: &mut Server, result: Result<(), String>, dirty_at_start: u64, secs: i64, cow_bytes: u64) {
     let now = now_ms() / 1000;
     srv.rdb.last_bgsave_try = now;
     match result {
@@ -191,7 +215,7 @@ fn finish_save(srv: &mut Server, result: Result<(), String>, dirty_at_start: u64
         }
     }
     srv.rdb.last_bgsave_time_sec = secs;
-    srv.rdb.last_cow_size = srv.dbs.iter().map(|d| d.cow_bytes() as u64).sum();
+    srv.rdb.last_cow_size = cow_bytes;
 }
 
 /// BGSAVE: captures under the lock and writes in a background thread.
@@ -211,12 +235,19 @@ pub fn start_bgsave(srv: &mut Server) -> Result<(), String> {
         .name("vk-bgsave".into())
         .spawn(move || {
             let start = Instant::now();
+            let tracker = snap.tracker.clone();
             let result = save_to_file(snap, &dir, &name).map(|_| ());
+            tracing::info!(
+                "Background saving: {} segments were written by writers ({} bytes written or copied by writers, at most {} bytes waiting for the saving thread)",
+                tracker.segments_by_writers(),
+                tracker.cow_bytes(),
+                tracker.peak_queued_bytes()
+            );
             let mut srv = shared.srv.lock();
             let dirty = srv.rdb.dirty_at_start;
             srv.rdb.bgsave_in_progress = false;
             srv.rdb.bgsave_started = None;
-            finish_save(&mut srv, result, dirty, start.elapsed().as_secs() as i64);
+            finish_save(&mut srv, result, dirty, start.elapsed().as_secs() as i64, tracker.cow_bytes());
             if srv.rdb.scheduled {
                 srv.rdb.scheduled = false;
                 let _ = start_bgsave(&mut srv);

@@ -31,7 +31,7 @@ pub use payload::{dump_function_payload, dump_payload, parse_function_payload, p
 pub use input::ReadStats;
 pub use reader::{Checksum, KeyEntry, Magic, ModuleItem, RdbEvent, RdbReader, ReadOptions};
 pub use value::{PendingEntry, RdbValue, StreamConsumer, StreamEntry, StreamGroup, StreamId, StreamValue};
-pub use writer::{encode_value, RdbWriter, Thresholds, WriteOptions};
+pub use writer::{encode_key, encode_select_db, encode_value, KeyHead, RdbWriter, Thresholds, WriteOptions};
 
 /// CRC-64/Jones as used by Redis (`crc64` in `crc64.c`), slice-by-16 tables.
 pub static CRC64: crc::Crc<u64, crc::Table<16>> = crc::Crc::<u64, crc::Table<16>>::new(&crc::CRC_64_REDIS);

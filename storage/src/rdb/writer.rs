@@ -483,20 +483,7 @@ impl<W: Write> RdbWriter<W> {
     /// A key with optional LRU idle seconds or LFU counter (Redis writes at most one of them).
     pub fn key_with_meta(&mut self, key: &[u8], expire_ms: Option<i64>, lru_idle: Option<u64>, lfu_freq: Option<u8>, value: &RdbValue) -> Result<(), WriteError> {
         let (t, body) = encode_value(value, &self.opts)?;
-        if let Some(e) = expire_ms {
-            self.buf.push(OPCODE_EXPIRETIME_MS);
-            self.buf.extend_from_slice(&e.to_le_bytes());
-        }
-        if let Some(idle) = lru_idle {
-            self.buf.push(OPCODE_IDLE);
-            put_len(&mut self.buf, idle);
-        }
-        if let Some(f) = lfu_freq {
-            self.buf.push(OPCODE_FREQ);
-            self.buf.push(f);
-        }
-        self.buf.push(t);
-        put_string(&mut self.buf, key, self.opts.compress);
+        put_key_head(&mut self.buf, t, key, KeyHead { expire_ms, lru_idle, lfu_freq }, self.opts.compress);
         if body.len() >= FLUSH_AT {
             self.flush_buf()?;
             self.digest.update(&body);
@@ -504,6 +491,20 @@ impl<W: Write> RdbWriter<W> {
             Ok(())
         } else {
             self.buf.extend_from_slice(&body);
+            self.maybe_flush()
+        }
+    }
+
+    /// Appends records encoded elsewhere with [`encode_key`] / [`encode_select_db`] (covered by
+    /// the checksum like everything else). The caller is responsible for them being whole records.
+    pub fn raw(&mut self, bytes: &[u8]) -> Result<(), WriteError> {
+        if bytes.len() >= FLUSH_AT {
+            self.flush_buf()?;
+            self.digest.update(bytes);
+            self.out.write_all(bytes)?;
+            Ok(())
+        } else {
+            self.buf.extend_from_slice(bytes);
             self.maybe_flush()
         }
     }
@@ -516,5 +517,78 @@ impl<W: Write> RdbWriter<W> {
         self.out.write_all(&crc.to_le_bytes())?;
         self.out.flush()?;
         Ok(self.out)
+    }
+}
+
+/// What precedes a key's type byte in its record: expiry, LRU idle seconds, LFU counter.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct KeyHead {
+    pub expire_ms: Option<i64>,
+    pub lru_idle: Option<u64>,
+    pub lfu_freq: Option<u8>,
+}
+
+/// Appends a key record's head (EXPIRETIME_MS, IDLE, FREQ opcodes, type, key) to `out`.
+fn put_key_head(out: &mut Vec<u8>, t: u8, key: &[u8], head: KeyHead, compress: bool) {
+    if let Some(e) = head.expire_ms {
+        out.push(OPCODE_EXPIRETIME_MS);
+        out.extend_from_slice(&e.to_le_bytes());
+    }
+    if let Some(idle) = head.lru_idle {
+        out.push(OPCODE_IDLE);
+        put_len(out, idle);
+    }
+    if let Some(f) = head.lfu_freq {
+        out.push(OPCODE_FREQ);
+        out.push(f);
+    }
+    out.push(t);
+    put_string(out, key, compress);
+}
+
+/// Appends one key record (head, key, value) to `out`, byte for byte what
+/// [`RdbWriter::key_with_meta`] writes, for [`RdbWriter::raw`] to append later (records
+/// serialized by another thread than the file's writer).
+pub fn encode_key(out: &mut Vec<u8>, key: &[u8], head: KeyHead, value: &RdbValue, opts: &WriteOptions) -> Result<(), WriteError> {
+    let (t, body) = encode_value(value, opts)?;
+    put_key_head(out, t, key, head, opts.compress);
+    out.extend_from_slice(&body);
+    Ok(())
+}
+
+/// Appends a SELECTDB record to `out` (see [`encode_key`]).
+pub fn encode_select_db(out: &mut Vec<u8>, db: u64) {
+    out.push(OPCODE_SELECTDB);
+    put_len(out, db);
+}
+
+#[cfg(test)]
+mod encode_key_tests {
+    use super::*;
+
+    #[test]
+    fn raw_records_equal_the_writers_own() {
+        let opts = WriteOptions::default();
+        let vals = [
+            (b"k1".to_vec(), None, RdbValue::String(b"12345".to_vec())),
+            (b"a-long-key-that-compresses-aaaaaaaaaaaaaaaaaaaaaaaa".to_vec(), Some(1_700_000_000_000), RdbValue::String(vec![b'x'; 300])),
+            (b"s".to_vec(), None, RdbValue::Set(vec![b"1".to_vec(), b"2".to_vec()])),
+        ];
+        let heads = |i: usize, e: Option<i64>| KeyHead { expire_ms: e, lru_idle: (i == 1).then_some(1234), lfu_freq: (i == 2).then_some(7) };
+        let mut direct = RdbWriter::new(Vec::new(), opts).expect("header");
+        direct.select_db(3).expect("select");
+        for (i, (k, e, v)) in vals.iter().enumerate() {
+            let h = heads(i, *e);
+            direct.key_with_meta(k, h.expire_ms, h.lru_idle, h.lfu_freq, v).expect("key");
+        }
+        let direct = direct.finish().expect("finish");
+        let mut chunk = Vec::new();
+        encode_select_db(&mut chunk, 3);
+        for (i, (k, e, v)) in vals.iter().enumerate() {
+            encode_key(&mut chunk, k, heads(i, *e), v, &opts).expect("encode");
+        }
+        let mut via_raw = RdbWriter::new(Vec::new(), opts).expect("header");
+        via_raw.raw(&chunk).expect("raw");
+        assert_eq!(via_raw.finish().expect("finish"), direct);
     }
 }
