@@ -10,7 +10,6 @@ Peers are installed by tests/run-all.sh; a missing peer is a failure, never a sk
 """
 
 import os
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -131,17 +130,47 @@ def reply(client, *args):
         return ("error", str(e))
 
 
+def raw(*clients):
+    """The clients with redis-py's reply parsing switched off (raw replies, as sent)."""
+    for c in clients:
+        c.response_callbacks.clear()
+    return clients
+
+
+def checker(a, b):
+    """check(*args, sort=False): sends the command to VaultKey client `a` and valkey client `b`,
+    asserts identical replies (sorted first with sort=True, for unordered replies) and returns
+    VaultKey's."""
+    raw(a, b)
+
+    def check(*args, sort=False):
+        x = reply(a, *args)
+        y = reply(b, *args)
+        if sort and isinstance(x, list) and isinstance(y, list):
+            x, y = sorted(x, key=repr), sorted(y, key=repr)
+        assert x == y, f"{args!r}: vaultkey={x!r} valkey={y!r}"
+        return x
+    return check
+
+
+def raw_pair(vk_args=(), valkey_args=()):
+    """For a fixture (`yield from raw_pair(...)`): a VaultKey and a valkey server started with
+    these arguments, yielding raw clients of both; stops both afterwards."""
+    a, b = start_vk(vk_args), start_valkey(valkey_args)
+    try:
+        yield raw(a.client(), b.client())
+    finally:
+        a.stop()
+        b.stop()
+
+
 @pytest.fixture
 def same(vk, valkey):
     """same(*args) sends the command to both servers and asserts identical replies."""
-    for c in (vk, valkey):
-        c.response_callbacks.clear()
+    return checker(vk, valkey)
 
-    def check(*args, sort=False):
-        a = reply(vk, *args)
-        b = reply(valkey, *args)
-        if sort and isinstance(a, list) and isinstance(b, list):
-            a, b = sorted(a, key=repr), sorted(b, key=repr)
-        assert a == b, f"{args!r}: vaultkey={a!r} valkey={b!r}"
-        return a
-    return check
+
+@pytest.fixture
+def same3(vk_server, valkey_server):
+    """Like `same`, over RESP3 connections."""
+    return checker(vk_server.client(protocol=3), valkey_server.client(protocol=3))

@@ -18,7 +18,6 @@ import tempfile
 import time
 
 import pytest
-import redis
 
 from conftest import DUMP_TOOL, FIXTURES, Server, start_valkey, start_vk
 

@@ -2,7 +2,6 @@
 it through VaultKey's own commands (SCAN, TYPE, PEXPIRETIME, GET, LRANGE, SSCAN, ZRANGE, HSCAN,
 XRANGE, XINFO, XPENDING, FUNCTION LIST), and the dump equals the fixture's expected.jsonl."""
 
-import json
 import os
 import shutil
 import tempfile
@@ -36,7 +35,6 @@ def test_hash_field_ttl_fixture_loads_without_field_expiries(tmp_path):
         got = dump(s.port, str(tmp_path / "got.jsonl"))
     finally:
         s.stop()
-    meta = json.load(open(os.path.join(case, "meta.json")))
     want = expected(case)
     # Fields whose own expiry is already past are dropped at load; the rest are kept.
     assert [(e.get("db"), e.get("key")) for e in got] == [(e.get("db"), e.get("key")) for e in want]

@@ -1,7 +1,5 @@
 """Differential tests of the hash commands against valkey (Redis 7.2 semantics)."""
 
-import pytest
-import redis
 
 from conftest import reply
 

@@ -11,11 +11,10 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 
 import pytest
 
-from conftest import DUMP_TOOL, FIXTURES, ROOT, Server, start_valkey
+from conftest import FIXTURES, ROOT, Server, start_valkey
 from test_rdb_interop import dump, expected, rdb_cases, case_id, rdb_file
 
 

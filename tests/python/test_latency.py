@@ -11,19 +11,12 @@ import time
 
 import pytest
 
-from conftest import reply, start_valkey, start_vk
+from conftest import raw_pair, reply
 
 
 @pytest.fixture
 def pair():
-    a = start_vk(["--enable-debug-command", "yes"])
-    b = start_valkey(["--enable-debug-command", "yes"])
-    ca, cb = a.client(), b.client()
-    for c in (ca, cb):
-        c.response_callbacks.clear()
-    yield ca, cb
-    a.stop()
-    b.stop()
+    yield from raw_pair(["--enable-debug-command", "yes"], ["--enable-debug-command", "yes"])
 
 
 def flat(v):

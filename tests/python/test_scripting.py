@@ -4,8 +4,6 @@ Where valkey 9.1 differs from Redis 7.2 (it says "server" / "valkey" in some err
 assertion is made on VaultKey alone, with a comment.
 """
 
-import threading
-import time
 
 import pytest
 import redis

@@ -7,13 +7,12 @@ valkey 9.1 differs from Redis 7.2 in a few places (extra parameters such as
 """
 
 import os
-import tempfile
 import time
 
 import pytest
 import redis
 
-from conftest import Server, reply, start_valkey, start_vk
+from conftest import Server, raw_pair, reply, start_valkey, start_vk
 
 
 def as_dict(v):
@@ -448,14 +447,7 @@ def test_debug_disabled_error(same):
 
 @pytest.fixture
 def debug_pair():
-    a = start_vk(["--enable-debug-command", "yes"])
-    b = start_valkey(["--enable-debug-command", "yes"])
-    ca, cb = a.client(), b.client()
-    for c in (ca, cb):
-        c.response_callbacks.clear()
-    yield ca, cb
-    a.stop()
-    b.stop()
+    yield from raw_pair(["--enable-debug-command", "yes"], ["--enable-debug-command", "yes"])
 
 
 def test_debug_digest_and_protocol(debug_pair):

@@ -7,7 +7,7 @@ import random
 import pytest
 import redis
 
-from conftest import start_vk, start_valkey, reply
+from conftest import raw_pair, reply, start_valkey, start_vk
 
 
 def big(i, n=8000):
@@ -17,14 +17,7 @@ def big(i, n=8000):
 
 @pytest.fixture
 def pair():
-    vk_s = start_vk(["--spill-enabled", "yes", "--spill-min-value-size", "512"])
-    va_s = start_valkey()
-    vk, va = vk_s.client(), va_s.client()
-    for c in (vk, va):
-        c.response_callbacks.clear()
-    yield vk, va
-    vk_s.stop()
-    va_s.stop()
+    yield from raw_pair(["--spill-enabled", "yes", "--spill-min-value-size", "512"])
 
 
 def load(c):

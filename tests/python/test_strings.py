@@ -304,7 +304,6 @@ def test_lcs(same, vk_server):
     same("LCS", "a", "b", "IDX", "WITHMATCHLEN")
     same("LCS", "a", "a", "IDX")
     same("LCS", "a")
-    from conftest import start_valkey  # noqa: F401  (RESP3 map shape)
     vk3 = vk_server.client(protocol=3)
     r = vk3.execute_command("LCS", "key1", "key2", "IDX")
     assert r == {b"matches": [[[4, 7], [5, 8]], [[2, 3], [0, 1]]], b"len": 6}

@@ -8,27 +8,8 @@ import threading
 import time
 
 import pytest
-import redis
 
 from conftest import reply
-
-
-@pytest.fixture
-def same3(vk_server, valkey_server):
-    """Like `same`, over RESP3 connections."""
-    a = vk_server.client(protocol=3)
-    b = valkey_server.client(protocol=3)
-    for c in (a, b):
-        c.response_callbacks.clear()
-
-    def check(*args, sort=False):
-        x = reply(a, *args)
-        y = reply(b, *args)
-        if sort and isinstance(x, list) and isinstance(y, list):
-            x, y = sorted(x, key=repr), sorted(y, key=repr)
-        assert x == y, f"{args!r}: vaultkey={x!r} valkey={y!r}"
-        return x
-    return check
 
 
 def both(vk, valkey, *args):
