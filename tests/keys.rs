@@ -128,3 +128,15 @@ fn sort_errors_without_collections() {
     c.cmd(&["SET", "s", "x"]);
     assert_eq!(c.cmd(&["SORT", "s"]), V::err("WRONGTYPE Operation against a key holding the wrong kind of value"));
 }
+
+/// Redis's keyspace.tcl "Regression for pattern matching long nested loops": KEYS with many
+/// stars against a long key answers at once (no exponential backtracking).
+#[test]
+fn keys_pattern_with_nested_stars_is_fast() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    c.cmd(&["SET", &"a".repeat(40), "1"]);
+    let t = std::time::Instant::now();
+    assert_eq!(c.cmd(&["KEYS", "a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b"]), V::Array(vec![]));
+    assert!(t.elapsed() < std::time::Duration::from_secs(2));
+}

@@ -95,6 +95,25 @@ pub fn fast_path(argv: &[Bytes]) -> Option<Reply> {
     Some(Reply::Error(BUSY.into()))
 }
 
+/// A BUSY refusal (from `fast_path`) seen by a client inside MULTI, as Redis's `rejectCommand`:
+/// the transaction is flagged so EXEC fails, and EXEC itself answers
+/// `EXECABORT Transaction discarded because of: BUSY ...` and leaves MULTI.
+pub fn refused_in_multi(client: &mut crate::client::Client, argv: &[Bytes], reply: Reply) -> Reply {
+    let Reply::Error(e) = &reply else { return reply };
+    if !e.starts_with("BUSY") {
+        return reply;
+    }
+    let Some(m) = client.multi.as_mut() else { return reply };
+    if crate::util::eq_ic(&argv[0], "exec") {
+        let e = format!("EXECABORT Transaction discarded because of: {e}");
+        client.multi = None;
+        client.shared.multi_count.store(-1, Ordering::Relaxed);
+        return Reply::Error(e);
+    }
+    m.aborted = true;
+    reply
+}
+
 /// A registered function of a library.
 pub struct FunctionDef {
     pub name: String,

@@ -53,6 +53,11 @@ if [ "${1:-}" = "--quick" ]; then
 fi
 if [ $# -gt 0 ]; then UNITS=("$@"); fi
 
+# Redis 7.0 keeps every list as quicklist and every non-integer set as hashtable; Redis 7.2 (our
+# target) adds listpack lists and sets. In these units the encoding assertions are turned off
+# (--ignore-encoding); the rest of each test still runs.
+IGNORE_ENCODING=" unit/type/list unit/type/list-2 unit/type/list-3 unit/type/set unit/sort "
+
 # Tag filters: needs:repl tests attach to the replication stream (SYNC), which is not
 # supported; large-memory and slow tests are left to a manual run (remove them here).
 TAGS="-needs:repl -large-memory"
@@ -118,11 +123,16 @@ start_server() {
 
 stop_server() {
   if [ -n "$SERVER_PID" ]; then
-    kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
+    kill "$SERVER_PID" 2>/dev/null
+    # A server stuck in a test's endless script does not stop on SIGTERM.
+    for _ in $(seq 1 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
   fi
 }
 
 # --- run ---------------------------------------------------------------------------------------
+# The suite listens for its own test clients just below --baseport: one range per run.
+BASEPORT=$((30000 + ($$ % 500) * 64))
 TCLSH=$(command -v tclsh8.6 || command -v tclsh)
 FAILED_UNITS=0
 TOTAL_OK=0; TOTAL_FAIL=0; TOTAL_SKIP=0; TOTAL_IGN=0
@@ -136,9 +146,11 @@ for unit in "${UNITS[@]}"; do
   start_server "$dir"
   t0=$(date +%s)
   log=$dir/runtest.log
+  extra=()
+  case "$IGNORE_ENCODING" in *" $unit "*) extra=(--ignore-encoding) ;; esac
   (cd "$SRC" && timeout "$UNIT_TIMEOUT" "$TCLSH" tests/test_helper.tcl \
-      --host 127.0.0.1 --port "$PORT" --single "$unit" --durable --timeout 120 \
-      --tags "$TAGS" --skipfile "$SKIPFILE" --clients 1) > "$log.raw" 2>&1
+      --host 127.0.0.1 --port "$PORT" --baseport "$BASEPORT" --single "$unit" --durable --timeout 120 \
+      --tags "$TAGS" --skipfile "$SKIPFILE" --clients 1 "${extra[@]}") > "$log.raw" 2>&1
   rc=$?
   t1=$(date +%s)
   stop_server
