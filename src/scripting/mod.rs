@@ -282,7 +282,7 @@ pub fn compile_library(lua: &Lua, code: &Bytes) -> Result<(Library, Vec<Function
     let first = code.split(|&c| c == b'\n').next().unwrap_or(&[]);
     let shebang = String::from_utf8_lossy(first).into_owned();
     let engine = shebang[2..].split(' ').next().unwrap_or("");
-    if engine != "lua" {
+    if !engine.eq_ignore_ascii_case("lua") {
         return Err(format!("ERR Engine '{engine}' not found"));
     }
     for p in shebang[2..].split(' ').skip(1).filter(|s| !s.is_empty()) {
@@ -484,8 +484,14 @@ pub fn run(srv: &mut Server, caller: &mut Client, target: Target, keys: Vec<Byte
     STATE.is_function.store(is_fn, Ordering::SeqCst);
     STATE.threshold_ms.store(state.borrow().srv.config.busy_reply_threshold as i64, Ordering::SeqCst);
     STATE.running_since.store(crate::util::now_ms(), Ordering::SeqCst);
-    lua.set_hook(HookTriggers::new().every_nth_instruction(10_000), |_lua, _dbg| {
+    lua.set_hook(HookTriggers::new().every_nth_instruction(10_000), |lua, _dbg| {
         if STATE.kill_requested.load(Ordering::SeqCst) {
+            // From now on every instruction raises the error, as Redis's line hook does after a
+            // kill: a script looping over `pcall` cannot swallow it (the error is raised again in
+            // the caller as soon as pcall returns).
+            let _ = lua.set_hook(HookTriggers::new().every_nth_instruction(1), |_lua, _dbg| {
+                Err(mlua::Error::RuntimeError("ERR Script killed by user with SCRIPT KILL...".into()))
+            });
             return Err(mlua::Error::RuntimeError("ERR Script killed by user with SCRIPT KILL...".into()));
         }
         Ok(VmState::Continue)
@@ -669,7 +675,13 @@ fn redis_call(lua: &Lua, st: &RefCell<RunState>, args: MultiValue, raise_errors:
     let (spec, _) = match crate::server::resolve(&argv) {
         Ok(x) => x,
         Err(Reply::Error(e)) => {
-            let e = if e.starts_with("ERR unknown command") { "ERR Unknown Redis command called from script".to_string() } else { e };
+            let e = if e.starts_with("ERR unknown command") {
+                "ERR Unknown Redis command called from script".to_string()
+            } else if e.starts_with("ERR wrong number of arguments") {
+                "ERR Wrong number of args calling Redis command from script".to_string()
+            } else {
+                e
+            };
             return fail(lua, e);
         }
         Err(_) => return fail(lua, "ERR Unknown Redis command called from script".into()),
