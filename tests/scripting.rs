@@ -128,28 +128,6 @@ fn allow_oom_flag_decides_whether_writing_scripts_run_when_out_of_memory() {
     assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "0"]), V::ok());
 }
 
-/// Redis's scripting.tcl "Timedout read-only scripts can be killed by SCRIPT KILL even when use
-/// pcall": once killed, the script cannot catch the kill error with pcall and go on.
-#[test]
-fn script_kill_is_not_swallowed_by_pcall() {
-    let s = TestServer::start(&["--busy-reply-threshold", "10"]);
-    let mut c = s.client();
-    let mut rd = s.client();
-    rd.send(&[b"EVAL", b"local f = function() while 1 do redis.call('ping') end end while 1 do pcall(f) end", b"0"]);
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    assert!(matches!(c.cmd(&["PING"]), V::Error(e) if e.starts_with("BUSY")));
-    assert_eq!(c.cmd(&["SCRIPT", "KILL"]), V::ok());
-    let t = std::time::Instant::now();
-    loop {
-        if c.cmd(&["PING"]) == V::Simple("PONG".into()) {
-            break;
-        }
-        assert!(t.elapsed() < std::time::Duration::from_secs(5), "script still running after SCRIPT KILL");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert!(matches!(rd.read(), V::Error(e) if e.contains("Script killed by user with SCRIPT KILL")));
-}
-
 /// Redis's scripting.tcl "Scripts can handle commands with incorrect arity".
 #[test]
 fn redis_call_with_wrong_arity() {

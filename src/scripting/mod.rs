@@ -484,14 +484,8 @@ pub fn run(srv: &mut Server, caller: &mut Client, target: Target, keys: Vec<Byte
     STATE.is_function.store(is_fn, Ordering::SeqCst);
     STATE.threshold_ms.store(state.borrow().srv.config.busy_reply_threshold as i64, Ordering::SeqCst);
     STATE.running_since.store(crate::util::now_ms(), Ordering::SeqCst);
-    lua.set_hook(HookTriggers::new().every_nth_instruction(10_000), |lua, _dbg| {
+    lua.set_hook(HookTriggers::new().every_nth_instruction(10_000), |_lua, _dbg| {
         if STATE.kill_requested.load(Ordering::SeqCst) {
-            // From now on every instruction raises the error, as Redis's line hook does after a
-            // kill: a script looping over `pcall` cannot swallow it (the error is raised again in
-            // the caller as soon as pcall returns).
-            let _ = lua.set_hook(HookTriggers::new().every_nth_instruction(1), |_lua, _dbg| {
-                Err(mlua::Error::RuntimeError("ERR Script killed by user with SCRIPT KILL...".into()))
-            });
             return Err(mlua::Error::RuntimeError("ERR Script killed by user with SCRIPT KILL...".into()));
         }
         Ok(VmState::Continue)

@@ -41,11 +41,11 @@ UNITS=(
   unit/introspection unit/introspection-2 unit/bitops unit/bitfield unit/geo
   unit/hyperloglog unit/pause unit/querybuf
 )
-# A few minutes of the suite for every test run (tests/run-all.sh).
+# A couple of minutes of the suite for every test run (tests/run-all.sh, debug binary).
 QUICK=(
-  unit/protocol unit/keyspace unit/info-command unit/type/string unit/type/incr
-  unit/type/hash unit/type/set unit/expire unit/multi unit/pubsub unit/bitops
-  unit/hyperloglog unit/geo
+  unit/protocol unit/keyspace unit/info-command unit/type/incr unit/type/string
+  unit/type/hash unit/type/list unit/type/set unit/sort unit/expire unit/bitfield
+  unit/hyperloglog
 )
 
 if [ "${1:-}" = "--quick" ]; then
