@@ -267,3 +267,20 @@ fn confirmations_pass_client_reply_off() {
         assert_eq!(c.read(), V::ok());
     }
 }
+
+/// Redis's pubsub.tcl "Keyspace notifications: new key test": class `n` fires `new` when a key
+/// is created, not when it is overwritten.
+#[test]
+fn keyspace_new_key_events() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let mut sub = s.client();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "En"]), V::ok());
+    sub.send(&[b"PSUBSCRIBE", b"*"]);
+    assert_eq!(sub.read(), V::Array(vec![b("psubscribe"), b("*"), V::Int(1)]));
+    c.cmd(&["SET", "foo", "bar"]);
+    c.cmd(&["SET", "foo", "baz"]);
+    c.cmd(&["SET", "bar", "bar"]);
+    assert_eq!(sub.read(), V::Array(vec![b("pmessage"), b("*"), b("__keyevent@0__:new"), b("foo")]));
+    assert_eq!(sub.read(), V::Array(vec![b("pmessage"), b("*"), b("__keyevent@0__:new"), b("bar")]));
+}

@@ -251,4 +251,17 @@ fn busy_script_aborts_transaction() {
     assert!(matches!(busy.read(), V::Error(_)));
     assert_eq!(r2.cmd(&["EXEC"]), V::err("EXECABORT Transaction discarded because of previous errors."));
     assert_eq!(c.cmd(&["GET", "xx"]), V::bulk("1"));
+
+    // MULTI itself is allowed while the script is busy ("MULTI and script timeout").
+    busy.send(&[b"EVAL", b"while true do end", b"0"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(r2.cmd(&["MULTI"]), V::ok());
+    assert_eq!(r2.cmd(&["MULTI"]), V::err("ERR MULTI calls can not be nested"));
+    assert_eq!(r2.cmd(&["INCR", "xx"]), V::err(busy_err));
+    assert_eq!(c.cmd(&["SCRIPT", "KILL"]), V::ok());
+    assert!(matches!(busy.read(), V::Error(_)));
+    assert_eq!(r2.cmd(&["INCR", "xx"]), queued());
+    assert_eq!(r2.cmd(&["EXEC"]), V::err("EXECABORT Transaction discarded because of previous errors."));
+    assert_eq!(c.cmd(&["GET", "xx"]), V::bulk("1"));
+    assert_eq!(r2.cmd(&["PING", "asdf"]), V::bulk("asdf"));
 }

@@ -97,11 +97,21 @@ pub fn fast_path(argv: &[Bytes]) -> Option<Reply> {
 
 /// A BUSY refusal (from `fast_path`) seen by a client inside MULTI, as Redis's `rejectCommand`:
 /// the transaction is flagged so EXEC fails, and EXEC itself answers
-/// `EXECABORT Transaction discarded because of: BUSY ...` and leaves MULTI.
+/// `EXECABORT Transaction discarded because of: BUSY ...` and leaves MULTI. MULTI itself goes
+/// through (Redis flags it ALLOW_BUSY).
 pub fn refused_in_multi(client: &mut crate::client::Client, argv: &[Bytes], reply: Reply) -> Reply {
     let Reply::Error(e) = &reply else { return reply };
     if !e.starts_with("BUSY") {
         return reply;
+    }
+    // MULTI is allowed while a script is busy (ALLOW_BUSY): it only changes this client's state.
+    if argv.len() == 1 && crate::util::eq_ic(&argv[0], "multi") {
+        if client.multi.is_some() {
+            return Reply::Error("ERR MULTI calls can not be nested".into());
+        }
+        client.multi = Some(crate::client::MultiState::default());
+        client.shared.multi_count.store(0, Ordering::Relaxed);
+        return Reply::ok();
     }
     let Some(m) = client.multi.as_mut() else { return reply };
     if crate::util::eq_ic(&argv[0], "exec") {
