@@ -152,3 +152,26 @@ fn function_engine_name_is_case_insensitive() {
     assert_eq!(c.cmd(&["FCALL", "test", "0"]), V::Simple("PONG".into()));
     assert_eq!(c.cmd(&["FUNCTION", "LOAD", "#!lua2 name=x\nreturn 1"]), V::err("ERR Engine 'lua2' not found"));
 }
+
+/// Redis's functions.tcl "FUNCTION - test function case insensitive": FCALL finds a function
+/// whatever the case of its name.
+#[test]
+fn fcall_function_name_is_case_insensitive() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let code = "#!lua name=lib\nredis.register_function('test', function(KEYS, ARGV) return 'hello1' end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", code]), V::bulk("lib"));
+    assert_eq!(c.cmd(&["FCALL", "TEST", "0"]), V::bulk("hello1"));
+    assert_eq!(c.cmd(&["FCALL", "nope", "0"]), V::err("ERR Function not found"));
+}
+
+/// Redis's functions.tcl "FUNCTION - test fcall bad arguments".
+#[test]
+fn fcall_bad_number_of_keys() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let code = "#!lua name=lib2\nredis.register_function('test', function(KEYS, ARGV) return 'hello' end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", code]), V::bulk("lib2"));
+    assert_eq!(c.cmd(&["FCALL", "test", "bad_arg"]), V::err("ERR Bad number of keys provided"));
+    assert_eq!(c.cmd(&["EVAL", "return 1", "bad_arg"]), V::err("ERR value is not an integer or out of range"));
+}

@@ -463,8 +463,10 @@ pub fn run(srv: &mut Server, caller: &mut Client, target: Target, keys: Vec<Byte
         Target::Function { name } => {
             let libs = srv.function_libraries.clone();
             eng.sync_libraries(&libs);
-            match eng.functions.get(name) {
-                Some(f) => (f.func.clone(), f.flags.clone(), true, name.clone()),
+            // Function names are looked up case-insensitively, as Redis's functions dict.
+            let found = eng.functions.get(name).or_else(|| eng.functions.values().find(|f| f.name.eq_ignore_ascii_case(name)));
+            match found {
+                Some(f) => (f.func.clone(), f.flags.clone(), true, f.name.clone()),
                 None => return Reply::Error("ERR Function not found".into()),
             }
         }
