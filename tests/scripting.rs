@@ -175,3 +175,37 @@ fn fcall_bad_number_of_keys() {
     assert_eq!(c.cmd(&["FCALL", "test", "bad_arg"]), V::err("ERR Bad number of keys provided"));
     assert_eq!(c.cmd(&["EVAL", "return 1", "bad_arg"]), V::err("ERR value is not an integer or out of range"));
 }
+
+/// DEBUG SET-DISABLE-DENY-SCRIPTS (used by Redis's scripting.tcl): scripts may then call commands
+/// flagged noscript.
+#[test]
+fn debug_set_disable_deny_scripts() {
+    let s = TestServer::start(&["--enable-debug-command", "yes"]);
+    let mut c = s.client();
+    let denied = c.cmd(&["EVAL", "return redis.call('client','list')", "0"]);
+    assert!(matches!(&denied, V::Error(e) if e.contains("This Redis command is not allowed from script")), "{denied:?}");
+    assert_eq!(c.cmd(&["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1"]), V::ok());
+    assert!(c.cmd(&["EVAL", "return redis.call('client','list')", "0"]).text().contains("cmd="));
+    assert_eq!(c.cmd(&["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0"]), V::ok());
+}
+
+/// Redis's functions.tcl "LIBRARIES - test registration ..." error texts (Redis 7.2 wording).
+#[test]
+fn register_function_argument_errors() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let load = |c: &mut Client, body: &str| c.cmd(&["FUNCTION", "LOAD", &format!("#!lua name=t\n{body}")]);
+    let cases = [
+        ("redis.register_function()", "wrong number of arguments to redis.register_function"),
+        ("redis.register_function('f')", "calling redis.register_function with a single argument is only applicable to Lua table"),
+        ("redis.register_function('f', function() return 1 end, 'x')", "wrong number of arguments to redis.register_function"),
+        ("redis.register_function(1, function() return 1 end)", "first argument to redis.register_function must be a string"),
+        ("redis.register_function('f', 'nope')", "second argument to redis.register_function must be a function"),
+    ];
+    for (body, want) in cases {
+        match load(&mut c, body) {
+            V::Error(e) => assert!(e.contains(want), "{body}: {e}"),
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+}

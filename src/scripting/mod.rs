@@ -42,6 +42,9 @@ pub static STATE: ScriptState = ScriptState {
     threshold_ms: AtomicI64::new(5000),
 };
 
+/// DEBUG SET-DISABLE-DENY-SCRIPTS: let scripts call commands flagged `noscript` (for tests).
+pub static DISABLE_DENY_SCRIPTS: AtomicBool = AtomicBool::new(false);
+
 pub const BUSY: &str = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 pub const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
 pub const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
@@ -380,19 +383,19 @@ fn register_function(lib: &str, args: MultiValue, existing: &[FunctionDef]) -> R
             let mut desc = None;
             for pair in t.clone().pairs::<Value, Value>() {
                 let (k, v) = pair.map_err(|e| e.to_string())?;
-                let Value::String(k) = k else { return Err("ERR named argument key given to server.register_function is not a string".into()) };
+                let Value::String(k) = k else { return Err("ERR named argument key given to redis.register_function is not a string".into()) };
                 match &*k.to_string_lossy() {
                     "function_name" => match v {
                         Value::String(s) => name = Some(s.to_string_lossy().to_string()),
-                        _ => return Err("ERR function_name argument given to server.register_function must be a string".into()),
+                        _ => return Err("ERR function_name argument given to redis.register_function must be a string".into()),
                     },
                     "callback" => match v {
                         Value::Function(f) => func = Some(f),
-                        _ => return Err("ERR callback argument given to server.register_function must be a function".into()),
+                        _ => return Err("ERR callback argument given to redis.register_function must be a function".into()),
                     },
                     "description" => match v {
                         Value::String(s) => desc = Some(s.to_string_lossy().to_string()),
-                        _ => return Err("ERR description argument given to server.register_function must be a string".into()),
+                        _ => return Err("ERR description argument given to redis.register_function must be a string".into()),
                     },
                     "flags" => match v {
                         Value::Table(ft) => {
@@ -405,16 +408,21 @@ fn register_function(lib: &str, args: MultiValue, existing: &[FunctionDef]) -> R
                                 flags.push(f);
                             }
                         }
-                        _ => return Err("ERR flags argument to server.register_function must be a table representing function flags".into()),
+                        _ => return Err("ERR flags argument to redis.register_function must be a table representing function flags".into()),
                     },
-                    other => return Err(format!("ERR unknown argument given to server.register_function: {other}")),
+                    other => return Err(format!("ERR unknown argument given to redis.register_function: {other}")),
                 }
             }
-            let Some(name) = name else { return Err("ERR server.register_function must get a function name argument".into()) };
-            let Some(func) = func else { return Err("ERR server.register_function must get a callback argument".into()) };
+            let Some(name) = name else { return Err("ERR redis.register_function must get a function name argument".into()) };
+            let Some(func) = func else { return Err("ERR redis.register_function must get a callback argument".into()) };
             (name, func, flags, desc)
         }
-        _ => return Err("ERR wrong number of arguments to server.register_function".into()),
+        [_] => {
+            return Err("ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).".into())
+        }
+        [Value::String(_), _] => return Err("ERR second argument to redis.register_function must be a function".into()),
+        [_, _] => return Err("ERR first argument to redis.register_function must be a string".into()),
+        _ => return Err("ERR wrong number of arguments to redis.register_function".into()),
     };
     if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
         return Err("ERR Function names can only contain letters, numbers, or underscores(_) and must be at least one character long".into());
@@ -692,7 +700,7 @@ fn redis_call(lua: &Lua, st: &RefCell<RunState>, args: MultiValue, raise_errors:
         }
         Err(_) => return fail(lua, "ERR Unknown Redis command called from script".into()),
     };
-    if spec.has(crate::cmd::flags::NOSCRIPT) {
+    if spec.has(crate::cmd::flags::NOSCRIPT) && !DISABLE_DENY_SCRIPTS.load(Ordering::Relaxed) {
         return fail(lua, "ERR This Redis command is not allowed from script".into());
     }
     let mut guard = st.borrow_mut();
