@@ -274,7 +274,8 @@ impl Conn {
             ReplyMode::SkipNext => ReplyMode::Skip,
             m => m,
         };
-        if !suppress {
+        // Pub/sub confirmations are pushes: Redis delivers them even with CLIENT REPLY OFF/SKIP.
+        if !suppress || crate::cmd::pubsub::is_confirmation(reply) {
             resp::encode(reply, self.client.resp, &mut self.out);
         }
     }
@@ -326,6 +327,7 @@ impl Conn {
                         match fast {
                             Ok(g) => guard = Some(g),
                             Err(r) => {
+                                let r = crate::scripting::refused_in_multi(&mut self.client, &argv, r);
                                 self.emit(&r);
                                 continue;
                             }

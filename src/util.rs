@@ -175,10 +175,14 @@ pub fn fmt_double_human(d: f64) -> String {
 
 /// Glob-style matching as Redis's `stringmatchlen`: `*`, `?`, `[abc]`, `[^a-z]`, `\x`.
 pub fn glob_match(pattern: &[u8], s: &[u8], nocase: bool) -> bool {
-    glob_inner(pattern, s, nocase, 0)
+    let mut skip_longer = false;
+    glob_inner(pattern, s, nocase, 0, &mut skip_longer)
 }
 
-fn glob_inner(mut p: &[u8], mut s: &[u8], nocase: bool, depth: u32) -> bool {
+/// `skip_longer` is set when a `*` consumed the whole rest of the string without a match: then no
+/// outer `*` can match by consuming more either, which keeps patterns like `a*a*a*...b` linear
+/// instead of exponential (as Redis's `stringmatchlen_impl`).
+fn glob_inner(mut p: &[u8], mut s: &[u8], nocase: bool, depth: u32, skip_longer: &mut bool) -> bool {
     // Redis caps recursion to avoid stack exhaustion on hostile patterns.
     if depth > 1000 {
         return false;
@@ -194,10 +198,14 @@ fn glob_inner(mut p: &[u8], mut s: &[u8], nocase: bool, depth: u32) -> bool {
                     return true;
                 }
                 for i in 0..s.len() {
-                    if glob_inner(&p[1..], &s[i..], nocase, depth + 1) {
+                    if glob_inner(&p[1..], &s[i..], nocase, depth + 1, skip_longer) {
                         return true;
                     }
+                    if *skip_longer {
+                        return false;
+                    }
                 }
+                *skip_longer = true;
                 return false;
             }
             b'?' => {
@@ -333,5 +341,17 @@ mod tests {
         assert!(!glob_match(b"a\\*", b"ab", false));
         assert!(glob_match(b"HELLO", b"hello", true));
         assert!(!glob_match(b"*a", b"b", false));
+        assert!(glob_match(b"*a*b*c", b"xxaxxbxxc", false));
+        assert!(!glob_match(b"*a*b*c", b"xxaxxbxxd", false));
+    }
+
+    #[test]
+    fn glob_nested_stars_do_not_explode() {
+        // Redis's keyspace.tcl "Regression for pattern matching long nested loops".
+        let t = std::time::Instant::now();
+        assert!(!glob_match(b"a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b", &[b'a'; 40], false));
+        assert!(!glob_match(&b"*a".repeat(50), &[b'b'; 200], false));
+        assert!(glob_match(b"a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a", &[b'a'; 40], false));
+        assert!(t.elapsed() < std::time::Duration::from_secs(1));
     }
 }

@@ -236,3 +236,51 @@ fn keyspace_notifications() {
     assert_eq!(own.read(), push(vec![b("message"), b("__keyspace@0__:mine"), b("set")]));
     assert_eq!(sub.read(), space("mine", "set"));
 }
+
+/// Redis's pubsub.tcl "PubSub messages with CLIENT REPLY OFF": (un)subscribe confirmations and
+/// messages are pushes, delivered even with CLIENT REPLY OFF, in RESP3 and RESP2.
+#[test]
+fn confirmations_pass_client_reply_off() {
+    let s = TestServer::start(&[]);
+    let mut p = s.client();
+    for resp3 in [true, false] {
+        let mut c = s.client();
+        if resp3 {
+            c.cmd(&["HELLO", "3"]);
+        }
+        let arr = |v: Vec<V>| if resp3 { V::Push(v) } else { V::Array(v) };
+        c.send(&[b"CLIENT", b"REPLY", b"OFF"]);
+        c.send(&[b"SUBSCRIBE", b"channel"]);
+        assert_eq!(c.read(), arr(vec![b("subscribe"), b("channel"), V::Int(1)]));
+        c.send(&[b"PSUBSCRIBE", b"ch*"]);
+        assert_eq!(c.read(), arr(vec![b("psubscribe"), b("ch*"), V::Int(2)]));
+        assert_eq!(p.cmd(&["PUBLISH", "channel", "hello"]), V::Int(2));
+        assert_eq!(c.read(), arr(vec![b("message"), b("channel"), b("hello")]));
+        assert_eq!(c.read(), arr(vec![b("pmessage"), b("ch*"), b("channel"), b("hello")]));
+        c.send(&[b"UNSUBSCRIBE", b"channel"]);
+        assert_eq!(c.read(), arr(vec![b("unsubscribe"), b("channel"), V::Int(1)]));
+        c.send(&[b"PUNSUBSCRIBE", b"ch*"]);
+        assert_eq!(c.read(), arr(vec![b("punsubscribe"), b("ch*"), V::Int(0)]));
+        // Ordinary replies stay off.
+        c.send(&[b"PING"]);
+        c.send(&[b"CLIENT", b"REPLY", b"ON"]);
+        assert_eq!(c.read(), V::ok());
+    }
+}
+
+/// Redis's pubsub.tcl "Keyspace notifications: new key test": class `n` fires `new` when a key
+/// is created, not when it is overwritten.
+#[test]
+fn keyspace_new_key_events() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let mut sub = s.client();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "notify-keyspace-events", "En"]), V::ok());
+    sub.send(&[b"PSUBSCRIBE", b"*"]);
+    assert_eq!(sub.read(), V::Array(vec![b("psubscribe"), b("*"), V::Int(1)]));
+    c.cmd(&["SET", "foo", "bar"]);
+    c.cmd(&["SET", "foo", "baz"]);
+    c.cmd(&["SET", "bar", "bar"]);
+    assert_eq!(sub.read(), V::Array(vec![b("pmessage"), b("*"), b("__keyevent@0__:new"), b("foo")]));
+    assert_eq!(sub.read(), V::Array(vec![b("pmessage"), b("*"), b("__keyevent@0__:new"), b("bar")]));
+}

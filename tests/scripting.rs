@@ -127,3 +127,85 @@ fn allow_oom_flag_decides_whether_writing_scripts_run_when_out_of_memory() {
     assert!(matches!(&r, V::Error(e) if e.contains("OOM command not allowed")), "{r:?}");
     assert_eq!(c.cmd(&["CONFIG", "SET", "maxmemory", "0"]), V::ok());
 }
+
+/// Redis's scripting.tcl "Scripts can handle commands with incorrect arity".
+#[test]
+fn redis_call_with_wrong_arity() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    for script in ["redis.call('set','invalid')", "redis.call('incr')"] {
+        match c.cmd(&["EVAL", script, "0"]) {
+            V::Error(e) => assert!(e.starts_with("ERR Wrong number of args calling Redis command from script"), "{e}"),
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+/// Redis's functions.tcl loads libraries with `#!LUA name=...`: the engine name is looked up
+/// case-insensitively.
+#[test]
+fn function_engine_name_is_case_insensitive() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let code = "#!LUA name=test\nredis.register_function('test', function(KEYS, ARGV)\n return redis.call('ping')\nend)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", code]), V::bulk("test"));
+    assert_eq!(c.cmd(&["FCALL", "test", "0"]), V::Simple("PONG".into()));
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", "#!lua2 name=x\nreturn 1"]), V::err("ERR Engine 'lua2' not found"));
+}
+
+/// Redis's functions.tcl "FUNCTION - test function case insensitive": FCALL finds a function
+/// whatever the case of its name.
+#[test]
+fn fcall_function_name_is_case_insensitive() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let code = "#!lua name=lib\nredis.register_function('test', function(KEYS, ARGV) return 'hello1' end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", code]), V::bulk("lib"));
+    assert_eq!(c.cmd(&["FCALL", "TEST", "0"]), V::bulk("hello1"));
+    assert_eq!(c.cmd(&["FCALL", "nope", "0"]), V::err("ERR Function not found"));
+}
+
+/// Redis's functions.tcl "FUNCTION - test fcall bad arguments".
+#[test]
+fn fcall_bad_number_of_keys() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let code = "#!lua name=lib2\nredis.register_function('test', function(KEYS, ARGV) return 'hello' end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", code]), V::bulk("lib2"));
+    assert_eq!(c.cmd(&["FCALL", "test", "bad_arg"]), V::err("ERR Bad number of keys provided"));
+    assert_eq!(c.cmd(&["EVAL", "return 1", "bad_arg"]), V::err("ERR value is not an integer or out of range"));
+}
+
+/// DEBUG SET-DISABLE-DENY-SCRIPTS (used by Redis's scripting.tcl): scripts may then call commands
+/// flagged noscript.
+#[test]
+fn debug_set_disable_deny_scripts() {
+    let s = TestServer::start(&["--enable-debug-command", "yes"]);
+    let mut c = s.client();
+    let denied = c.cmd(&["EVAL", "return redis.call('client','list')", "0"]);
+    assert!(matches!(&denied, V::Error(e) if e.contains("This Redis command is not allowed from script")), "{denied:?}");
+    assert_eq!(c.cmd(&["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1"]), V::ok());
+    assert!(c.cmd(&["EVAL", "return redis.call('client','list')", "0"]).text().contains("cmd="));
+    assert_eq!(c.cmd(&["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0"]), V::ok());
+}
+
+/// Redis's functions.tcl "LIBRARIES - test registration ..." error texts (Redis 7.2 wording).
+#[test]
+fn register_function_argument_errors() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let load = |c: &mut Client, body: &str| c.cmd(&["FUNCTION", "LOAD", &format!("#!lua name=t\n{body}")]);
+    let cases = [
+        ("redis.register_function()", "wrong number of arguments to redis.register_function"),
+        ("redis.register_function('f')", "calling redis.register_function with a single argument is only applicable to Lua table"),
+        ("redis.register_function('f', function() return 1 end, 'x')", "wrong number of arguments to redis.register_function"),
+        ("redis.register_function(1, function() return 1 end)", "first argument to redis.register_function must be a string"),
+        ("redis.register_function('f', 'nope')", "second argument to redis.register_function must be a function"),
+    ];
+    for (body, want) in cases {
+        match load(&mut c, body) {
+            V::Error(e) => assert!(e.contains(want), "{body}: {e}"),
+            other => panic!("{body}: {other:?}"),
+        }
+    }
+}

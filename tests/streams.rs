@@ -226,3 +226,51 @@ fn approximate_trim_keeps_whole_nodes() {
     assert_eq!(a[3], V::Int(6)); // radix-tree-keys
     assert_eq!(c.cmd(&["XTRIM", "s", "MAXLEN", "555"]), V::Int(45));
 }
+
+/// Redis's stream.tcl "XREAD: XADD + DEL + LPUSH should not awake client": a key overwritten by
+/// another type leaves an XREAD client blocked (no WRONGTYPE); it is served once a stream is back.
+#[test]
+fn blocked_xread_ignores_key_turned_into_another_type() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let mut r = s.client();
+    r.send(&[b"XREAD", b"BLOCK", b"20000", b"STREAMS", b"s1", b"$"]);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    c.cmd(&["XADD", "s1", "1-0", "old", "abcd1234"]);
+    c.cmd(&["DEL", "s1"]);
+    c.cmd(&["LPUSH", "s1", "foo", "bar"]);
+    c.cmd(&["EXEC"]);
+    c.cmd(&["SET", "s1", "str"]);
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(c.cmd(&["DEL", "s1"]), V::Int(1));
+    xadd(&mut c, "s1", "2-0", "new", "abcd1234");
+    assert_eq!(r.read(), V::Array(vec![V::Array(vec![V::bulk("s1"), V::Array(vec![entry("2-0", &["new", "abcd1234"])])])]));
+}
+
+/// Redis's stream.tcl "XADD with LIMIT consecutive calls": approximate trimming removes whole
+/// nodes, whose size follows `stream-node-max-entries` as set at run time; the default LIMIT of
+/// `~` is 100 nodes.
+#[test]
+fn approx_trim_follows_configured_node_size() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    assert_eq!(c.cmd(&["CONFIG", "SET", "stream-node-max-entries", "10"]), V::ok());
+    for i in 1..=100 {
+        xadd(&mut c, "s", &format!("{i}-0"), "xitem", "v");
+    }
+    c.cmd(&["XADD", "s", "MAXLEN", "~", "55", "LIMIT", "30", "*", "xitem", "v"]);
+    assert_eq!(c.cmd(&["XLEN", "s"]), V::Int(71));
+    c.cmd(&["XADD", "s", "MAXLEN", "~", "55", "LIMIT", "30", "*", "xitem", "v"]);
+    assert_eq!(c.cmd(&["XLEN", "s"]), V::Int(62));
+    // XTRIM ~ 0 LIMIT 2 with 1-entry nodes removes exactly 2 entries.
+    assert_eq!(c.cmd(&["CONFIG", "SET", "stream-node-max-entries", "1"]), V::ok());
+    c.cmd(&["DEL", "t"]);
+    for i in 1..=102 {
+        xadd(&mut c, "t", &format!("{i}-0"), "f", "v");
+    }
+    assert_eq!(c.cmd(&["XTRIM", "t", "MAXLEN", "~", "0", "LIMIT", "2"]), V::Int(2));
+    // Without LIMIT, `~` may remove at most 100 nodes' worth (100 entries here).
+    assert_eq!(c.cmd(&["XTRIM", "t", "MAXLEN", "~", "0"]), V::Int(100));
+    assert_eq!(c.cmd(&["XLEN", "t"]), V::Int(0));
+}

@@ -152,3 +152,27 @@ fn bitmaps() {
     assert_eq!(c.cmd(&["BITFIELD_RO", "f", "SET", "u8", "0", "1"]), V::err("ERR BITFIELD_RO only supports the GET subcommand"));
     assert_eq!(c.cmd(&["BITFIELD_RO", "f", "GET", "i8", "0"]), V::Array(vec![int(127)]));
 }
+
+/// Redis's bitops.tcl "SETBIT/BITFIELD only increase dirty when the value changed": creating the
+/// key counts one change, a write that changes nothing counts none, BITFIELD counts each field.
+#[test]
+fn setbit_bitfield_dirty_counts() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let dirty = |c: &mut Client| -> i64 {
+        let info = c.cmd(&["INFO", "persistence"]).text();
+        info.lines().find_map(|l| l.strip_prefix("rdb_changes_since_last_save:")).unwrap().trim().parse().unwrap()
+    };
+    let d0 = dirty(&mut c);
+    c.cmd(&["SETBIT", "foo", "0", "0"]);
+    c.cmd(&["BITFIELD", "foo2", "SET", "i5", "0", "0"]);
+    let d1 = dirty(&mut c);
+    assert_eq!(d1, d0 + 2);
+    c.cmd(&["SETBIT", "foo", "0", "0"]);
+    c.cmd(&["BITFIELD", "foo2", "SET", "i5", "0", "0"]);
+    assert_eq!(dirty(&mut c), d1);
+    c.cmd(&["SETBIT", "foo", "0", "1"]);
+    c.cmd(&["SETBIT", "foo", "0", "1"]);
+    c.cmd(&["BITFIELD", "foo2", "SET", "i5", "0", "1", "SET", "i5", "5", "1"]);
+    assert_eq!(dirty(&mut c), d1 + 3);
+}

@@ -218,3 +218,50 @@ fn blocking_commands_inside_multi_do_not_block() {
     assert_eq!(c.cmd(&["SET", "k", "v"]), queued());
     assert_eq!(c.cmd(&["EXEC"]), V::Array(vec![V::NilArray, V::ok()]));
 }
+
+/// Redis's multi.tcl "MULTI and script timeout" / "EXEC and script timeout": a command refused
+/// with BUSY while a script runs flags the transaction, and EXEC refused with BUSY answers
+/// EXECABORT and leaves MULTI (nothing of the transaction runs).
+#[test]
+fn busy_script_aborts_transaction() {
+    let s = TestServer::start(&["--busy-reply-threshold", "10"]);
+    let mut c = s.client();
+    let mut r2 = s.client();
+    let mut busy = s.client();
+    c.cmd(&["SET", "xx", "1"]);
+    assert_eq!(r2.cmd(&["MULTI"]), V::ok());
+    assert_eq!(r2.cmd(&["INCR", "xx"]), queued());
+    busy.send(&[b"EVAL", b"while true do end", b"0"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let busy_err = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+    assert_eq!(r2.cmd(&["INCR", "xx"]), V::err(busy_err));
+    assert_eq!(r2.cmd(&["EXEC"]), V::err(&format!("EXECABORT Transaction discarded because of: {busy_err}")));
+    assert_eq!(c.cmd(&["SCRIPT", "KILL"]), V::ok());
+    assert!(matches!(busy.read(), V::Error(_)));
+    assert_eq!(c.cmd(&["GET", "xx"]), V::bulk("1"));
+    assert_eq!(r2.cmd(&["PING", "asdf"]), V::bulk("asdf"));
+
+    // A command refused while queuing makes the later EXEC fail with EXECABORT.
+    assert_eq!(r2.cmd(&["MULTI"]), V::ok());
+    assert_eq!(r2.cmd(&["INCR", "xx"]), queued());
+    busy.send(&[b"EVAL", b"while true do end", b"0"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(r2.cmd(&["INCR", "xx"]), V::err(busy_err));
+    assert_eq!(c.cmd(&["SCRIPT", "KILL"]), V::ok());
+    assert!(matches!(busy.read(), V::Error(_)));
+    assert_eq!(r2.cmd(&["EXEC"]), V::err("EXECABORT Transaction discarded because of previous errors."));
+    assert_eq!(c.cmd(&["GET", "xx"]), V::bulk("1"));
+
+    // MULTI itself is allowed while the script is busy ("MULTI and script timeout").
+    busy.send(&[b"EVAL", b"while true do end", b"0"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(r2.cmd(&["MULTI"]), V::ok());
+    assert_eq!(r2.cmd(&["MULTI"]), V::err("ERR MULTI calls can not be nested"));
+    assert_eq!(r2.cmd(&["INCR", "xx"]), V::err(busy_err));
+    assert_eq!(c.cmd(&["SCRIPT", "KILL"]), V::ok());
+    assert!(matches!(busy.read(), V::Error(_)));
+    assert_eq!(r2.cmd(&["INCR", "xx"]), queued());
+    assert_eq!(r2.cmd(&["EXEC"]), V::err("EXECABORT Transaction discarded because of previous errors."));
+    assert_eq!(c.cmd(&["GET", "xx"]), V::bulk("1"));
+    assert_eq!(r2.cmd(&["PING", "asdf"]), V::bulk("asdf"));
+}

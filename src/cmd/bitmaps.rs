@@ -94,12 +94,17 @@ fn setbit_impl(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply, Reply> {
         return Err(bad());
     }
     let key = &argv[1];
+    // Creating the key already signalled it (and counted one change, as Redis's server.dirty++).
+    let dirty_before = ctx.fx.dirty;
     let grew = string_for_bit_write(ctx, key, off)?;
+    let created = ctx.fx.dirty > dirty_before;
     let buf = raw_string_mut(ctx, key).ok_or_else(err::wrongtype)?;
     let old = get_bit(buf, off);
     if grew || old != (on == 1) {
         set_bit(buf, off, on == 1);
-        ctx.modified(key);
+        if !created {
+            ctx.modified(key);
+        }
         ctx.notify(notify::STRING, "setbit", key);
     }
     Ok(Reply::Int(old as i64))
@@ -436,13 +441,16 @@ fn bitfield_impl(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply, Reply> {
     }
     let key = &argv[1];
     let mut grew = false;
+    let mut created = false;
     if readonly {
         super::strings::get_str(ctx, key)?;
     } else {
         if ro_cmd {
             return Err(Reply::Error("ERR BITFIELD_RO only supports the GET subcommand".into()));
         }
+        let dirty_before = ctx.fx.dirty;
         grew = string_for_bit_write(ctx, key, highest)?;
+        created = ctx.fx.dirty > dirty_before;
     }
     let mut out = Vec::with_capacity(ops.len());
     let mut changes = 0;
@@ -476,7 +484,12 @@ fn bitfield_impl(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply, Reply> {
         }
     }
     if changes > 0 {
-        ctx.modified(key);
+        // Redis counts one change per field written (server.dirty += changes); creating the
+        // key already signalled it and counted one.
+        if !created {
+            ctx.modified(key);
+        }
+        ctx.fx.dirty += changes - 1;
         ctx.notify(notify::STRING, "setbit", key);
     }
     Ok(Reply::Array(out))

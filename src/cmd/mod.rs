@@ -487,8 +487,12 @@ impl<'a> Ctx<'a> {
             // object it created in Redis: no access counted.
             self.fx.lfu_touched = Some((db, key.into()));
         }
-        self.srv.dbs[db].insert(entry);
+        let created = self.srv.dbs[db].insert(entry).is_none();
         self.modified(key);
+        // `new` event (class `n`), fired by Redis's dbAdd before the command's own event.
+        if created && !self.srv.config.notify_keyspace_events.is_empty() {
+            self.notify(notify::NEW, "new", key);
+        }
     }
 
     /// Adds a new key (the caller knows it does not exist); signals the modification.

@@ -76,6 +76,25 @@ fn confirm(out: &mut BytesMut, resp: u8, what: &str, name: Option<&Bytes>, count
     crate::resp::encode(&r, resp, out);
 }
 
+/// Whether `reply` holds (P|S)(UN)SUBSCRIBE confirmations, which Redis sends as pushes, past
+/// CLIENT REPLY OFF/SKIP.
+pub fn is_confirmation(reply: &Reply) -> bool {
+    let Reply::Raw(b) = reply else { return false };
+    let rest = match b.first() {
+        Some(b'>') | Some(b'*') if b.len() > 4 && &b[1..4] == b"3\r\n" => &b[4..],
+        _ => return false,
+    };
+    const KINDS: [&[u8]; 6] = [
+        b"$9\r\nsubscribe\r\n",
+        b"$10\r\npsubscribe\r\n",
+        b"$10\r\nssubscribe\r\n",
+        b"$11\r\nunsubscribe\r\n",
+        b"$12\r\npunsubscribe\r\n",
+        b"$12\r\nsunsubscribe\r\n",
+    ];
+    KINDS.iter().any(|k| rest.starts_with(k))
+}
+
 fn client_set<'a>(ctx: &'a mut Ctx, kind: Kind) -> &'a mut hashbrown::HashSet<Bytes> {
     match kind {
         Kind::Channel => &mut ctx.client.subscriptions,

@@ -61,6 +61,10 @@ fn evalsha_ro(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
 }
 
 fn fcall_generic(ctx: &mut Ctx, argv: &[Bytes], ro: bool) -> Reply {
+    // FCALL words a non-integer key count differently from EVAL (functions.c).
+    if crate::util::parse_i64(&argv[2]).is_none() {
+        return Reply::Error("ERR Bad number of keys provided".into());
+    }
     let (keys, args) = match split_keys(argv) {
         Ok(x) => x,
         Err(e) => return e,

@@ -1098,6 +1098,11 @@ fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             }
             Reply::ok()
         }
+        "set-disable-deny-scripts" if argv.len() == 3 => {
+            let on = crate::util::parse_i64(&argv[2]).unwrap_or(0) != 0;
+            crate::scripting::DISABLE_DENY_SCRIPTS.store(on, std::sync::atomic::Ordering::Relaxed);
+            Reply::ok()
+        }
         "set-active-expire" if argv.len() == 3 => {
             ctx.srv.active_expire_enabled = crate::util::parse_i64(&argv[2]).unwrap_or(0) != 0;
             Reply::ok()

@@ -357,7 +357,12 @@ fn parse_add_trim(ctx: &Ctx, argv: &[Bytes], xadd: bool) -> Result<AddTrim, Repl
         }
         a.limit = limit as u64;
     } else if a.approx {
-        a.limit = (100 * crate::types::stream::NODE_MAX_ENTRIES) as u64;
+        // 100 nodes' worth, bounded on both sides as Redis does.
+        let n = ctx.srv.config.stream_node_max_entries.max(0) as u64;
+        a.limit = match n.saturating_mul(100) {
+            0 => 10_000,
+            l => l.min(1_000_000),
+        };
     }
     Ok(a)
 }
@@ -422,6 +427,8 @@ fn xadd(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         }
     }
     let now = ctx.now;
+    let node_max_bytes = ctx.srv.config.stream_node_max_bytes.min(usize::MAX as u64) as usize;
+    let node_max_entries = ctx.srv.config.stream_node_max_entries.clamp(0, i64::MAX) as usize;
     let Some(s) = stream_mut(ctx, key) else { return err::wrongtype() };
     if s.last_id == ID_MAX {
         return Reply::Error("ERR The stream has exhausted the last possible ID, unable to add more items".into());
@@ -450,7 +457,7 @@ fn xadd(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         return edom();
     }
     let fields: Vec<(&[u8], &[u8])> = argv[field_pos..].chunks(2).map(|p| (&p[0][..], &p[1][..])).collect();
-    s.append(id, &fields);
+    s.append_limited(id, &fields, node_max_bytes, node_max_entries);
     let mut trimmed = 0;
     if let Some(t) = a.trim {
         trimmed = s.trim(t, a.approx, a.limit);
@@ -765,6 +772,21 @@ fn xread(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     } else {
         0
     };
+
+    // Run again for a client blocked by XREAD: Redis serves it only when a key it waits on holds
+    // a stream; a key overwritten by another type (XADD + DEL + LPUSH in a transaction) leaves it
+    // blocked rather than answering WRONGTYPE. (XREADGROUP is woken by any change, as Redis.)
+    if !xreadgroup && timeout != -1 && ctx.can_block() && ctx.srv.waiters.contains_key(&ctx.client.id) {
+        let db = ctx.client.db;
+        let any_stream = (0..streams_count).any(|k| {
+            matches!(ctx.srv.dbs[db].get(&argv[streams_arg + k]).map(|e| &e.value), Some(Value::Stream(_)))
+        });
+        if !any_stream {
+            let keys = (0..streams_count).map(|k| crate::db::Sds::from(&argv[streams_arg + k][..])).collect();
+            ctx.block(BlockRequest { keys, deadline_ms: deadline, argv: Some(argv.to_vec()), timeout_reply: Reply::NilArray });
+            return Reply::NilArray;
+        }
+    }
 
     // Parse the IDs, check keys and groups.
     let mut from: Vec<ReadFrom> = Vec::with_capacity(streams_count);

@@ -42,6 +42,9 @@ pub static STATE: ScriptState = ScriptState {
     threshold_ms: AtomicI64::new(5000),
 };
 
+/// DEBUG SET-DISABLE-DENY-SCRIPTS: let scripts call commands flagged `noscript` (for tests).
+pub static DISABLE_DENY_SCRIPTS: AtomicBool = AtomicBool::new(false);
+
 pub const BUSY: &str = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
 pub const NOTBUSY: &str = "NOTBUSY No scripts in execution right now.";
 pub const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
@@ -93,6 +96,35 @@ pub fn fast_path(argv: &[Bytes]) -> Option<Reply> {
         return Some(Reply::Error("BUSY Redis is busy running a function. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.".into()));
     }
     Some(Reply::Error(BUSY.into()))
+}
+
+/// A BUSY refusal (from `fast_path`) seen by a client inside MULTI, as Redis's `rejectCommand`:
+/// the transaction is flagged so EXEC fails, and EXEC itself answers
+/// `EXECABORT Transaction discarded because of: BUSY ...` and leaves MULTI. MULTI itself goes
+/// through (Redis flags it ALLOW_BUSY).
+pub fn refused_in_multi(client: &mut crate::client::Client, argv: &[Bytes], reply: Reply) -> Reply {
+    let Reply::Error(e) = &reply else { return reply };
+    if !e.starts_with("BUSY") {
+        return reply;
+    }
+    // MULTI is allowed while a script is busy (ALLOW_BUSY): it only changes this client's state.
+    if argv.len() == 1 && crate::util::eq_ic(&argv[0], "multi") {
+        if client.multi.is_some() {
+            return Reply::Error("ERR MULTI calls can not be nested".into());
+        }
+        client.multi = Some(crate::client::MultiState::default());
+        client.shared.multi_count.store(0, Ordering::Relaxed);
+        return Reply::ok();
+    }
+    let Some(m) = client.multi.as_mut() else { return reply };
+    if crate::util::eq_ic(&argv[0], "exec") {
+        let e = format!("EXECABORT Transaction discarded because of: {e}");
+        client.multi = None;
+        client.shared.multi_count.store(-1, Ordering::Relaxed);
+        return Reply::Error(e);
+    }
+    m.aborted = true;
+    reply
 }
 
 /// A registered function of a library.
@@ -263,7 +295,7 @@ pub fn compile_library(lua: &Lua, code: &Bytes) -> Result<(Library, Vec<Function
     let first = code.split(|&c| c == b'\n').next().unwrap_or(&[]);
     let shebang = String::from_utf8_lossy(first).into_owned();
     let engine = shebang[2..].split(' ').next().unwrap_or("");
-    if engine != "lua" {
+    if !engine.eq_ignore_ascii_case("lua") {
         return Err(format!("ERR Engine '{engine}' not found"));
     }
     for p in shebang[2..].split(' ').skip(1).filter(|s| !s.is_empty()) {
@@ -351,19 +383,19 @@ fn register_function(lib: &str, args: MultiValue, existing: &[FunctionDef]) -> R
             let mut desc = None;
             for pair in t.clone().pairs::<Value, Value>() {
                 let (k, v) = pair.map_err(|e| e.to_string())?;
-                let Value::String(k) = k else { return Err("ERR named argument key given to server.register_function is not a string".into()) };
+                let Value::String(k) = k else { return Err("ERR named argument key given to redis.register_function is not a string".into()) };
                 match &*k.to_string_lossy() {
                     "function_name" => match v {
                         Value::String(s) => name = Some(s.to_string_lossy().to_string()),
-                        _ => return Err("ERR function_name argument given to server.register_function must be a string".into()),
+                        _ => return Err("ERR function_name argument given to redis.register_function must be a string".into()),
                     },
                     "callback" => match v {
                         Value::Function(f) => func = Some(f),
-                        _ => return Err("ERR callback argument given to server.register_function must be a function".into()),
+                        _ => return Err("ERR callback argument given to redis.register_function must be a function".into()),
                     },
                     "description" => match v {
                         Value::String(s) => desc = Some(s.to_string_lossy().to_string()),
-                        _ => return Err("ERR description argument given to server.register_function must be a string".into()),
+                        _ => return Err("ERR description argument given to redis.register_function must be a string".into()),
                     },
                     "flags" => match v {
                         Value::Table(ft) => {
@@ -376,16 +408,21 @@ fn register_function(lib: &str, args: MultiValue, existing: &[FunctionDef]) -> R
                                 flags.push(f);
                             }
                         }
-                        _ => return Err("ERR flags argument to server.register_function must be a table representing function flags".into()),
+                        _ => return Err("ERR flags argument to redis.register_function must be a table representing function flags".into()),
                     },
-                    other => return Err(format!("ERR unknown argument given to server.register_function: {other}")),
+                    other => return Err(format!("ERR unknown argument given to redis.register_function: {other}")),
                 }
             }
-            let Some(name) = name else { return Err("ERR server.register_function must get a function name argument".into()) };
-            let Some(func) = func else { return Err("ERR server.register_function must get a callback argument".into()) };
+            let Some(name) = name else { return Err("ERR redis.register_function must get a function name argument".into()) };
+            let Some(func) = func else { return Err("ERR redis.register_function must get a callback argument".into()) };
             (name, func, flags, desc)
         }
-        _ => return Err("ERR wrong number of arguments to server.register_function".into()),
+        [_] => {
+            return Err("ERR calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).".into())
+        }
+        [Value::String(_), _] => return Err("ERR second argument to redis.register_function must be a function".into()),
+        [_, _] => return Err("ERR first argument to redis.register_function must be a string".into()),
+        _ => return Err("ERR wrong number of arguments to redis.register_function".into()),
     };
     if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
         return Err("ERR Function names can only contain letters, numbers, or underscores(_) and must be at least one character long".into());
@@ -434,8 +471,10 @@ pub fn run(srv: &mut Server, caller: &mut Client, target: Target, keys: Vec<Byte
         Target::Function { name } => {
             let libs = srv.function_libraries.clone();
             eng.sync_libraries(&libs);
-            match eng.functions.get(name) {
-                Some(f) => (f.func.clone(), f.flags.clone(), true, name.clone()),
+            // Function names are looked up case-insensitively, as Redis's functions dict.
+            let found = eng.functions.get(name).or_else(|| eng.functions.values().find(|f| f.name.eq_ignore_ascii_case(name)));
+            match found {
+                Some(f) => (f.func.clone(), f.flags.clone(), true, f.name.clone()),
                 None => return Reply::Error("ERR Function not found".into()),
             }
         }
@@ -650,12 +689,18 @@ fn redis_call(lua: &Lua, st: &RefCell<RunState>, args: MultiValue, raise_errors:
     let (spec, _) = match crate::server::resolve(&argv) {
         Ok(x) => x,
         Err(Reply::Error(e)) => {
-            let e = if e.starts_with("ERR unknown command") { "ERR Unknown Redis command called from script".to_string() } else { e };
+            let e = if e.starts_with("ERR unknown command") {
+                "ERR Unknown Redis command called from script".to_string()
+            } else if e.starts_with("ERR wrong number of arguments") {
+                "ERR Wrong number of args calling Redis command from script".to_string()
+            } else {
+                e
+            };
             return fail(lua, e);
         }
         Err(_) => return fail(lua, "ERR Unknown Redis command called from script".into()),
     };
-    if spec.has(crate::cmd::flags::NOSCRIPT) {
+    if spec.has(crate::cmd::flags::NOSCRIPT) && !DISABLE_DENY_SCRIPTS.load(Ordering::Relaxed) {
         return fail(lua, "ERR This Redis command is not allowed from script".into());
     }
     let mut guard = st.borrow_mut();

@@ -352,11 +352,19 @@ impl Stream {
 
     /// Appends an entry with an ID the caller checked is greater than `last_id`.
     pub fn append(&mut self, id: StreamId, fields: &[(&[u8], &[u8])]) {
+        self.append_limited(id, fields, NODE_MAX_BYTES, NODE_MAX_ENTRIES);
+    }
+
+    /// `append` with the node limits `stream-node-max-bytes` (0 = the 1 GiB listpack cap) and
+    /// `stream-node-max-entries` (0 = no entry limit) as configured.
+    pub fn append_limited(&mut self, id: StreamId, fields: &[(&[u8], &[u8])], max_bytes: usize, max_entries: usize) {
+        const LISTPACK_MAX: usize = 1 << 30;
+        let max_bytes = if max_bytes == 0 || max_bytes > LISTPACK_MAX { LISTPACK_MAX } else { max_bytes };
         let totelelen: usize = fields.iter().map(|(f, v)| f.len() + v.len()).sum();
         let mut use_tail = false;
         if let Some((_, tail)) = self.nodes.iter().next_back() {
-            let full_bytes = tail.lp_bytes() + totelelen >= NODE_MAX_BYTES;
-            let full_entries = tail.live + tail.deleted >= NODE_MAX_ENTRIES;
+            let full_bytes = tail.lp_bytes() + totelelen >= max_bytes;
+            let full_entries = max_entries != 0 && tail.live + tail.deleted >= max_entries;
             use_tail = !full_bytes && !full_entries;
         }
         if !use_tail {
