@@ -115,17 +115,30 @@ impl TestServer {
             .expect("start vk-server")
     }
 
+    /// Waits until our child answers on its port. The answer must come from our own process
+    /// (INFO's `process_id`): the port was free when picked, but another test's server may have
+    /// taken it before ours bound it, and talking to that one would make a restart test check
+    /// the wrong dataset.
     fn wait_ready(&mut self) {
         let start = Instant::now();
+        let want = format!("process_id:{}\r\n", self.child.id());
         loop {
             if let Ok(mut c) = TcpStream::connect(("127.0.0.1", self.port)) {
-                let _ = c.write_all(b"PING\r\n");
-                let mut buf = [0u8; 64];
+                let _ = c.write_all(b"INFO server\r\n");
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
                 c.set_read_timeout(Some(Duration::from_millis(500))).ok();
-                if let Ok(n) = c.read(&mut buf) {
-                    if n > 0 && buf[0] != b'-' {
-                        return;
+                while let Ok(n) = c.read(&mut chunk) {
+                    if n == 0 {
+                        break;
                     }
+                    buf.extend_from_slice(&chunk[..n]);
+                    if buf.ends_with(b"\r\n\r\n") || buf.first() == Some(&b'-') {
+                        break;
+                    }
+                }
+                if String::from_utf8_lossy(&buf).contains(&want) {
+                    return;
                 }
             }
             if let Ok(Some(status)) = self.child.try_wait() {

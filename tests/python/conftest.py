@@ -59,9 +59,13 @@ class Server:
         while True:
             try:
                 c = redis.Redis(port=self.port, socket_timeout=2)
-                c.ping()
+                # Our own process must answer: another test's server may have taken the port
+                # between free_port() and our bind.
+                mine = c.info("server").get("process_id") == self.proc.pid
                 c.close()
-                break
+                if mine:
+                    break
+                raise redis.ConnectionError("another server answers on this port")
             except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError):
                 if self.proc.poll() is not None or time.time() > deadline:
                     raise RuntimeError("server failed to start:\n" + self.log())

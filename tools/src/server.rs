@@ -39,6 +39,16 @@ pub struct ChildServer {
     pub dir: PathBuf,
 }
 
+/// Whether the server on `c` is process `pid` and ready (INFO answers, so not loading). The
+/// port was free when picked, but another process may have bound it before the child did:
+/// the tools must never write into somebody else's server.
+pub fn answers_as(c: &mut Client, pid: u32) -> bool {
+    match c.call(&[b"INFO", b"server"]) {
+        Ok(Reply::Bulk(Some(info))) => String::from_utf8_lossy(&info).lines().any(|l| l.strip_prefix("process_id:") == Some(&pid.to_string())),
+        _ => false,
+    }
+}
+
 impl ChildServer {
     /// Starts `vk-server --dir DIR --port <free> --bind 127.0.0.1 --save ""` plus `args`.
     pub fn start(dir: &Path, args: &[&str]) -> Result<ChildServer, String> {
@@ -58,10 +68,8 @@ impl ChildServer {
         let start = Instant::now();
         loop {
             if let Ok(mut c) = Client::connect(&s.addr()) {
-                match c.call(&[b"PING"]) {
-                    Ok(Reply::Simple(_)) => return Ok(s),
-                    Ok(Reply::Error(e)) if e.starts_with("LOADING") => {}
-                    _ => {}
+                if answers_as(&mut c, s.child.id()) {
+                    return Ok(s);
                 }
             }
             if let Ok(Some(status)) = s.child.try_wait() {

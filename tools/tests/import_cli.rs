@@ -232,7 +232,7 @@ impl Server {
         let start = Instant::now();
         loop {
             if let Ok(mut c) = Client::connect(&format!("127.0.0.1:{port}")) {
-                if let Ok(Reply::Simple(_)) = c.call(&[b"PING"]) {
+                if vk_tools::server::answers_as(&mut c, child.id()) {
                     break;
                 }
             }
