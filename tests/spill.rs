@@ -6,6 +6,21 @@ mod common;
 use common::*;
 
 /// Deterministic, partly compressible content for key `i`.
+/// SETs `prefix:i` keys of `len` random bytes until the server refuses one with Redis's OOM
+/// error (it must, within 400 keys); every earlier SET must succeed.
+fn sets_until_oom(c: &mut Client, prefix: &str, len: usize) {
+    for i in 0..400 {
+        match c.cmd_bytes(&[b"SET", format!("{prefix}:{i}").as_bytes(), &value(i, len)]) {
+            V::Error(e) => {
+                assert_eq!(e, "OOM command not allowed when used memory > 'maxmemory'.");
+                return;
+            }
+            r => assert_eq!(r, V::ok()),
+        }
+    }
+    panic!("no OOM error after 400 SETs of {len} bytes");
+}
+
 fn value(i: usize, len: usize) -> Vec<u8> {
     let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
     let mut out = Vec::with_capacity(len);
@@ -227,19 +242,7 @@ fn spill_off_evicts_as_redis() {
 
     let s = TestServer::start(&["--maxmemory", "4mb"]);
     let mut c = s.client();
-    let mut oom = false;
-    for i in 0..400 {
-        let k = format!("key:{i}");
-        match c.cmd_bytes(&[b"SET", k.as_bytes(), &value(i, 32 * 1024)]) {
-            V::Error(e) => {
-                assert_eq!(e, "OOM command not allowed when used memory > 'maxmemory'.");
-                oom = true;
-                break;
-            }
-            r => assert_eq!(r, V::ok()),
-        }
-    }
-    assert!(oom);
+    sets_until_oom(&mut c, "key", 32 * 1024);
     // Reads and deletes still work.
     assert!(matches!(c.cmd(&["GET", "key:1"]), V::Bulk(_)));
     assert_eq!(c.cmd(&["DEL", "key:1"]).int(), 1);
@@ -452,16 +455,5 @@ fn volatile_and_random_policies() {
             break;
         }
     }
-    let mut oom = false;
-    for i in 0..400 {
-        match c.cmd_bytes(&[b"SET", format!("x:{i}").as_bytes(), &value(i, len)]) {
-            V::Error(e) => {
-                assert_eq!(e, "OOM command not allowed when used memory > 'maxmemory'.");
-                oom = true;
-                break;
-            }
-            r => assert_eq!(r, V::ok()),
-        }
-    }
-    assert!(oom);
+    sets_until_oom(&mut c, "x", len);
 }
