@@ -298,9 +298,7 @@ fn keys_pattern_with_nested_stars_is_fast() {
     let s = TestServer::start(&[]);
     let mut c = s.client();
     c.cmd(&["SET", &"a".repeat(40), "1"]);
-    // With exponential backtracking this would not finish for hours: the bound only keeps a
-    // regression from hanging the suite.
-    let t = std::time::Instant::now();
+    // With exponential backtracking this would not finish for hours: the client's read timeout
+    // fails the test instead of hanging the suite.
     assert_eq!(c.cmd(&["KEYS", "a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b"]), V::Array(vec![]));
-    assert!(t.elapsed() < std::time::Duration::from_secs(60));
 }

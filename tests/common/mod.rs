@@ -279,13 +279,16 @@ impl Client {
         b
     }
 
+    /// How long a read waits for the server (180 s by default): a reply that does not come
+    /// within it fails the test.
+    pub fn set_read_timeout(&mut self, d: Duration) {
+        self.stream.get_mut().set_read_timeout(Some(d)).unwrap();
+    }
+
     /// True if the server closed the connection.
     pub fn is_closed(&mut self) -> bool {
         let mut b = [0u8; 1];
-        self.stream
-            .get_mut()
-            .set_read_timeout(Some(Duration::from_secs(5)))
-            .unwrap();
+        self.set_read_timeout(Duration::from_secs(5));
         matches!(self.stream.read(&mut b), Ok(0) | Err(_))
     }
 }
