@@ -62,6 +62,28 @@ fn install_bit(lua: &Lua) -> mlua::Result<Table> {
     Ok(bit)
 }
 
+/// What cjson and cmsgpack need to know of a table to choose array or map: how many keys it
+/// has, its largest positive integer key, and whether every key is a positive integer.
+struct TableShape {
+    count: usize,
+    max: usize,
+    positive_int_keys: bool,
+}
+
+fn table_shape(t: &Table) -> mlua::Result<TableShape> {
+    let mut shape = TableShape { count: 0, max: 0, positive_int_keys: true };
+    for pair in t.clone().pairs::<Value, Value>() {
+        let (k, _) = pair?;
+        shape.count += 1;
+        match k {
+            Value::Integer(i) if i >= 1 => shape.max = shape.max.max(i as usize),
+            Value::Number(n) if n >= 1.0 && n.fract() == 0.0 => shape.max = shape.max.max(n as usize),
+            _ => shape.positive_int_keys = false,
+        }
+    }
+    Ok(shape)
+}
+
 fn json_encode(v: &Value, out: &mut String, depth: usize) -> mlua::Result<()> {
     if depth > 1000 {
         return Err(mlua::Error::RuntimeError("Cannot serialise, excessive nesting (1001)".into()));
@@ -94,18 +116,7 @@ fn json_encode(v: &Value, out: &mut String, depth: usize) -> mlua::Result<()> {
             out.push('"');
         }
         Value::Table(t) => {
-            let mut max = 0usize;
-            let mut count = 0usize;
-            let mut is_array = true;
-            for pair in t.clone().pairs::<Value, Value>() {
-                let (k, _) = pair?;
-                count += 1;
-                match k {
-                    Value::Integer(i) if i >= 1 => max = max.max(i as usize),
-                    Value::Number(n) if n >= 1.0 && n.fract() == 0.0 => max = max.max(n as usize),
-                    _ => is_array = false,
-                }
-            }
+            let TableShape { count, max, positive_int_keys: is_array } = table_shape(t)?;
             if is_array && count > 0 && max <= count * 2 + 10 {
                 out.push('[');
                 for i in 1..=max {
@@ -387,18 +398,7 @@ pub mod msgpack {
     }
 
     fn pack_table(t: &Table, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
-        let mut count = 0usize;
-        let mut max = 0usize;
-        let mut array = true;
-        for pair in t.clone().pairs::<Value, Value>() {
-            let (k, _) = pair?;
-            count += 1;
-            match k {
-                Value::Integer(i) if i >= 1 => max = max.max(i as usize),
-                Value::Number(n) if n >= 1.0 && n.fract() == 0.0 => max = max.max(n as usize),
-                _ => array = false,
-            }
-        }
+        let super::TableShape { count, max, positive_int_keys: array } = super::table_shape(t)?;
         if array && max == count {
             header(out, count, 0x90, 0xdc);
             for i in 1..=count {
