@@ -92,25 +92,31 @@ fn torn_tail_after_crash_is_a_truncated_prefix() {
     assert_eq!(file.durable().len() as u64, lsn);
 }
 
-#[test]
-fn group_commit_uses_fewer_fsyncs_than_appends() {
-    let file = FaultyFile::new();
-    file.set_sync_delay(Duration::from_millis(1));
-    let w = Arc::new(start(&file, WriterConfig::new(FsyncPolicy::Always)));
-    let threads: Vec<_> = (0..8)
+/// `threads` appenders of `each` commands that each wait for their append to be acknowledged
+/// (durable under `Always`), checking the durable position covers it.
+fn concurrent_appenders(w: &Arc<LogWriter>, threads: usize, each: usize) {
+    let handles: Vec<_> = (0..threads)
         .map(|t| {
-            let w = Arc::clone(&w);
+            let w = Arc::clone(w);
             std::thread::spawn(move || {
-                for i in 0..100 {
+                for i in 0..each {
                     let lsn = w.append_and_wait(&cmd(t * 1000 + i)).expect("append");
                     assert!(w.durable_lsn() >= lsn);
                 }
             })
         })
         .collect();
-    for t in threads {
-        t.join().expect("appender");
+    for h in handles {
+        h.join().expect("appender");
     }
+}
+
+#[test]
+fn group_commit_uses_fewer_fsyncs_than_appends() {
+    let file = FaultyFile::new();
+    file.set_sync_delay(Duration::from_millis(1));
+    let w = Arc::new(start(&file, WriterConfig::new(FsyncPolicy::Always)));
+    concurrent_appenders(&w, 8, 100);
     let syncs = file.sync_count();
     assert!(syncs < 800, "{syncs} fsyncs for 800 appends: no group commit");
     assert!(syncs > 0);
@@ -311,19 +317,7 @@ fn group_commit_stats_count_every_append_once() {
     let file = FaultyFile::new();
     file.set_sync_delay(Duration::from_millis(2));
     let w = Arc::new(start(&file, WriterConfig::new(FsyncPolicy::Always)));
-    let threads: Vec<_> = (0..16)
-        .map(|t| {
-            let w = Arc::clone(&w);
-            std::thread::spawn(move || {
-                for i in 0..30 {
-                    w.append_and_wait(&cmd(t * 1000 + i)).expect("append");
-                }
-            })
-        })
-        .collect();
-    for t in threads {
-        t.join().expect("appender");
-    }
+    concurrent_appenders(&w, 16, 30);
     let s = w.stats();
     assert_eq!(s.appends, 480);
     assert_eq!(s.appends_synced, 480, "{s:?}");
