@@ -218,6 +218,17 @@ fn damage_from(err: &AofError, set: Option<&AofSet>, files: &[FileProgress]) -> 
         reason: err.to_string(),
         fixable: false,
     };
+    // Where a framing error is: the file, the command's offset, the error's offset, the line
+    // within the file and counted as redis-check-aof does (across the files before it).
+    let locate = |d: &mut Damage, file: &PathBuf, offset: u64, error_offset: u64, line: u64, reason: &String| {
+        d.file = file.clone();
+        d.offset = Some(offset);
+        d.error_offset = Some(error_offset);
+        d.line = Some(line);
+        d.redis_line = Some(prior_lines(file) + line);
+        d.reason = reason.clone();
+        d.size = info(file).map(|f| f.size);
+    };
     match err {
         AofError::NotFound { path, .. } => {
             d.kind = DamageKind::NotFound;
@@ -244,24 +255,12 @@ fn damage_from(err: &AofError, set: Option<&AofSet>, files: &[FileProgress]) -> 
         }
         AofError::Corrupt { file, offset, error_offset, line, reason, .. } => {
             d.kind = DamageKind::Format;
-            d.file = file.clone();
-            d.offset = Some(*offset);
-            d.error_offset = Some(*error_offset);
-            d.line = Some(*line);
-            d.redis_line = Some(prior_lines(file) + line);
-            d.reason = reason.clone();
-            d.size = info(file).map(|f| f.size);
+            locate(&mut d, file, *offset, *error_offset, *line, reason);
             d.fixable = info(file).is_some_and(|f| f.is_last && f.role != FileRole::Base);
         }
         AofError::Truncated { file, offset, error_offset, line, reason, torn_multi, last_file, .. } => {
             d.kind = if *torn_multi { DamageKind::TornMulti } else { DamageKind::Truncated };
-            d.file = file.clone();
-            d.offset = Some(*offset);
-            d.error_offset = Some(*error_offset);
-            d.line = Some(*line);
-            d.redis_line = Some(prior_lines(file) + line);
-            d.reason = reason.clone();
-            d.size = info(file).map(|f| f.size);
+            locate(&mut d, file, *offset, *error_offset, *line, reason);
             d.fixable = *last_file && info(file).is_some_and(|f| f.role != FileRole::Base);
         }
         AofError::Visitor { file, offset, .. } => {
