@@ -136,9 +136,13 @@ stop_server() {
 }
 
 # --- run ---------------------------------------------------------------------------------------
-# The suite listens for its own test clients just below --baseport (and probes port+10000, so
-# stay below 55000): one range per run.
-BASEPORT=$((21000 + ($$ % 300) * 64))
+# The suite listens for its own test clients just below --baseport and probes port+10000 too.
+# Keep all of that below the kernel's ephemeral range: an outgoing connection (any client on the
+# machine) can hold an ephemeral port, which made the suite fail to listen. One range per run.
+EPHEMERAL_LOW=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+SLOTS=$(( (EPHEMERAL_LOW - 10000 - 64 - 12000) / 64 ))
+[ "$SLOTS" -gt 0 ] || die "no room for the suite's ports below the ephemeral range ($EPHEMERAL_LOW)"
+BASEPORT=$((12000 + ($$ % SLOTS) * 64))
 TCLSH=$(command -v tclsh8.6 || command -v tclsh)
 FAILED_UNITS=0
 TOTAL_OK=0; TOTAL_FAIL=0; TOTAL_SKIP=0; TOTAL_IGN=0
