@@ -240,7 +240,7 @@ pub static PARAMS: &[Param] = &[
     // Integers.
     n("databases", None, IMMUTABLE | X, 1, INT_MAX, 16, I),
     n("port", None, X, 0, 65535, 6379, I),
-    n("io-threads", None, IMMUTABLE, 1, 128, 1, I),
+    n("io-threads", None, IMMUTABLE | X, 1, 128, 1, I),
     n("auto-aof-rewrite-percentage", None, X, 0, INT_MAX, 100, I),
     n("cluster-replica-validity-factor", Some("cluster-slave-validity-factor"), 0, 0, INT_MAX, 10, I),
     n("list-max-listpack-size", Some("list-max-ziplist-size"), X, INT_MIN, INT_MAX, -2, I),

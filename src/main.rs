@@ -79,8 +79,14 @@ fn main() {
             }
         }
     }
+    // `io-threads`: the runtime's worker threads (connections' reading, parsing, execution under
+    // the server lock, reply encoding and writing). One by default, as in Redis: on a machine
+    // whose other cores run the clients, a second worker costs more in lock hand-offs than it
+    // gains (docs/benchmarks.md). Commands that may run long (scripts, SAVE, KEYS...) move off
+    // the worker (`block_in_place`), so they never stop the other connections' I/O.
+    let workers = config.get("io-threads").and_then(|v| v.parse().ok()).unwrap_or(1usize).max(1);
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(4)
+        .worker_threads(workers)
         .enable_all()
         .thread_name("vk-io")
         .build()
