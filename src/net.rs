@@ -417,9 +417,7 @@ impl Conn {
         if w.written_lsn() >= lsn {
             return;
         }
-        // Let the other connections ready on this worker run (and append) first: one `write`
-        // then covers them too, as Redis writes its buffer once per event-loop iteration.
-        tokio::task::yield_now().await;
+        // (`handle` already let the other ready connections run and append before this.)
         let _ = w.write_through(lsn);
     }
 
@@ -510,7 +508,17 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
         }
         let step = conn.process();
         match step {
-            Step::Continue => {}
+            Step::Continue => {
+                // Let the other connections ready on this worker read and execute first, and
+                // write every reply after that, as Redis writes its clients' replies once per
+                // event-loop iteration: a client process woken by one reply then finds the
+                // others waiting, instead of being woken once per reply (measured: -P 32
+                // throughput +30 % and less CPU per command, docs/benchmarks.md). One `write`
+                // of the log then also covers everything those connections appended.
+                if !conn.out.is_empty() {
+                    tokio::task::yield_now().await;
+                }
+            }
             Step::Close => {
                 let _ = conn.flush(&mut stream).await;
                 break;
@@ -613,10 +621,15 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
         if cs.killed.load(Ordering::SeqCst) {
             break;
         }
-        let idle = if idle_timeout > 0 && conn.client.subscription_count() == 0 && !conn.client.is_monitor {
-            Duration::from_secs(idle_timeout)
-        } else {
-            Duration::from_secs(3600 * 24 * 365)
+        // No timer at all unless `timeout` applies: registering one per read costs more than
+        // parsing a small command.
+        let idle = (idle_timeout > 0 && conn.client.subscription_count() == 0 && !conn.client.is_monitor)
+            .then(|| Duration::from_secs(idle_timeout));
+        let idle_expired = async move {
+            match idle {
+                Some(d) => tokio::time::sleep(d).await,
+                None => std::future::pending::<()>().await,
+            }
         };
         tokio::select! {
             r = stream.read_buf(&mut conn.inbuf) => match r {
@@ -636,7 +649,7 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
                 conn.drain_pushes();
             }
             _ = cs.kill_notify.notified() => break,
-            _ = tokio::time::sleep(idle) => break,
+            _ = idle_expired => break,
         }
     }
 
