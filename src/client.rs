@@ -45,7 +45,7 @@ pub struct ClientShared {
     pub name: Mutex<Option<Bytes>>,
     pub lib_name: Mutex<Option<Bytes>>,
     pub lib_ver: Mutex<Option<Bytes>>,
-    pub last_cmd: Mutex<String>,
+    pub last_cmd: Mutex<&'static str>,
     pub resp: AtomicUsize,
     /// Set by CLIENT KILL / timeouts; the connection task closes as soon as it sees it.
     pub killed: AtomicBool,
@@ -166,7 +166,7 @@ impl ClientShared {
             name: Mutex::new(None),
             lib_name: Mutex::new(None),
             lib_ver: Mutex::new(None),
-            last_cmd: Mutex::new("NULL".into()),
+            last_cmd: Mutex::new("NULL"),
             resp: AtomicUsize::new(2),
             killed: AtomicBool::new(false),
             kill_notify: tokio::sync::Notify::new(),

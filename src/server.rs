@@ -43,7 +43,8 @@ pub struct Stats {
     pub total_net_output_bytes: u64,
     pub pubsub_messages: u64,
     /// Per command (full name, e.g. "config|get"): calls, usec, rejected, failed.
-    pub commands: HashMap<String, CommandStat>,
+    /// Keyed by [`CommandSpec::full_name`].
+    pub commands: HashMap<&'static str, CommandStat>,
     /// Error prefix ("ERR", "WRONGTYPE") → count.
     pub errors: HashMap<String, u64>,
 }
@@ -489,7 +490,9 @@ fn unknown_command(argv: &[Bytes]) -> Reply {
 }
 
 /// Resolves a command and its subcommand, checking arity. Returns the spec and its full name.
-pub fn resolve<'a>(argv: &[Bytes]) -> Result<(&'a CommandSpec, String), Reply> {
+/// Finds the command (or subcommand) `argv` names and checks its arity. Returns it with its
+/// top-level command (the same spec unless it is a subcommand).
+pub fn resolve(argv: &[Bytes]) -> Result<(&'static CommandSpec, &'static CommandSpec), Reply> {
     let Some(spec) = COMMANDS.get(&argv[0]) else {
         return Err(unknown_command(argv));
     };
@@ -497,11 +500,10 @@ pub fn resolve<'a>(argv: &[Bytes]) -> Result<(&'a CommandSpec, String), Reply> {
         let subname = String::from_utf8_lossy(&argv[1]).to_ascii_lowercase();
         match spec.subcommands.iter().find(|s| s.name == subname) {
             Some(sub) => {
-                let full = format!("{}|{}", spec.name, sub.name);
                 if !sub.arity_ok(argv.len()) {
-                    return Err(cmd::err::wrong_args(&full));
+                    return Err(cmd::err::wrong_args(sub.full_name));
                 }
-                return Ok((sub, full));
+                return Ok((sub, spec));
             }
             None => {
                 let shown: String = String::from_utf8_lossy(&argv[1]).chars().take(128).collect();
@@ -515,7 +517,7 @@ pub fn resolve<'a>(argv: &[Bytes]) -> Result<(&'a CommandSpec, String), Reply> {
     if !spec.arity_ok(argv.len()) {
         return Err(cmd::err::wrong_args(spec.name));
     }
-    Ok((spec, spec.name.to_string()))
+    Ok((spec, spec))
 }
 
 /// Counts an error reply in the stats (total_error_replies and errorstats).
@@ -556,8 +558,7 @@ pub fn call(
     }
     srv.tracking.current = prev_current;
     let elapsed = start.elapsed().as_micros() as u64;
-    let full = spec_full_name(spec, argv);
-    let stat = srv.stats.commands.entry(full).or_default();
+    let stat = srv.stats.commands.entry(spec.full_name).or_default();
     stat.calls += 1;
     stat.usec += elapsed;
     if reply.is_error() {
@@ -566,7 +567,8 @@ pub fn call(
     crate::latency::command_done(stat, spec.has(cmd::flags::FAST), elapsed);
     srv.stats.total_commands_processed += 1;
     srv.dirty += fx.dirty;
-    if !srv.loading {
+    // Nothing consumes the log (no AOF): don't copy every write's arguments for nothing.
+    if !srv.loading && srv.log_sink.is_some() {
         srv.pending_log.extend(fx.before);
         if let Some(cmds) = fx.replaced {
             for c in cmds {
@@ -615,41 +617,33 @@ fn add_slowlog(srv: &mut Server, who: (String, String), argv: &[Bytes], us: u64)
     }
 }
 
-fn spec_full_name(spec: &CommandSpec, argv: &[Bytes]) -> String {
-    if let Some(top) = COMMANDS.get(&argv[0]) {
-        if !top.subcommands.is_empty() && !std::ptr::eq(top, spec) {
-            return format!("{}|{}", top.name, spec.name);
-        }
-    }
-    spec.name.to_string()
-}
-
 const SUBSCRIBED_ALLOWED: &[&str] =
     &["subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe", "ping", "quit", "reset"];
 
 /// Executes one request from a connection: the whole of Redis's `processCommand`.
 pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outcome {
-    let (spec, full) = match resolve(&argv) {
+    let (spec, top) = match resolve(&argv) {
         Ok(x) => x,
         Err(e) => {
             if let Some(m) = client.multi.as_mut() {
                 m.aborted = true;
             }
             if let Some(top) = COMMANDS.get(&argv[0]) {
-                srv.stats.commands.entry(top.name.to_string()).or_default().rejected_calls += 1;
+                srv.stats.commands.entry(top.full_name).or_default().rejected_calls += 1;
             }
             count_error(srv, &e);
             return Outcome::reply(e);
         }
     };
-    let name = spec_top_name(&argv);
-    *client.shared.last_cmd.lock() = full.clone();
+    let name = top.name;
+    let full = spec.full_name;
+    *client.shared.last_cmd.lock() = full;
 
     let reject = |srv: &mut Server, client: &mut Client, e: Reply| {
         if let Some(m) = client.multi.as_mut() {
             m.aborted = true;
         }
-        srv.stats.commands.entry(full.clone()).or_default().rejected_calls += 1;
+        srv.stats.commands.entry(full).or_default().rejected_calls += 1;
         count_error(srv, &e);
         Outcome::reply(e)
     };
@@ -657,7 +651,7 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
     if !client.authenticated && !spec.has(cmd::flags::NO_AUTH) {
         return reject(srv, client, Reply::Error("NOAUTH Authentication required.".into()));
     }
-    if client.in_subscribed_mode() && !SUBSCRIBED_ALLOWED.contains(&name.as_str()) {
+    if client.in_subscribed_mode() && !SUBSCRIBED_ALLOWED.contains(&name) {
         return reject(
             srv,
             client,
@@ -668,7 +662,7 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
     }
 
     // Queue inside MULTI.
-    if client.multi.is_some() && !matches!(name.as_str(), "exec" | "discard" | "multi" | "watch" | "quit" | "reset") {
+    if client.multi.is_some() && !matches!(name, "exec" | "discard" | "multi" | "watch" | "quit" | "reset") {
         if spec.has(cmd::flags::NO_MULTI) {
             return reject(srv, client, Reply::Error("ERR Command not allowed inside a transaction".into()));
         }
@@ -698,7 +692,7 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
             crate::cmd::client::tracking_after_exec(srv, client.id);
             crate::cmd::client::tracking_broadcast(srv);
         }
-        let stat = srv.stats.commands.entry("exec".into()).or_default();
+        let stat = srv.stats.commands.entry("exec").or_default();
         stat.calls += 1;
         let us = start.elapsed().as_micros() as u64;
         stat.usec += us;
@@ -746,10 +740,6 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
     let action = if client.close_after_reply { Action::Close } else { Action::None };
     let wait_fsync = std::mem::take(&mut srv.wait_fsync_request);
     Outcome { reply: Some(reply), action, wait_lsn, wait_fsync }
-}
-
-fn spec_top_name(argv: &[Bytes]) -> String {
-    String::from_utf8_lossy(&argv[0]).to_ascii_lowercase()
 }
 
 /// Runs a queued transaction (EXEC).

@@ -498,7 +498,7 @@ fn cpu_section(out: &mut String) {
     field!(out, "used_cpu_user_main_thread:{tuser:.6}");
 }
 
-fn sorted_stats(srv: &Server) -> Vec<(&String, &crate::server::CommandStat)> {
+fn sorted_stats(srv: &Server) -> Vec<(&&'static str, &crate::server::CommandStat)> {
     let mut v: Vec<_> = srv.stats.commands.iter().filter(|(_, c)| c.calls + c.rejected_calls + c.failed_calls > 0).collect();
     v.sort_by(|a, b| a.0.cmp(b.0));
     v

@@ -96,6 +96,9 @@ pub const FLAG_NAMES: &[(u64, &str)] = &[
 pub struct CommandSpec {
     /// Lower-case name; for subcommands the subcommand alone (e.g. "get" under "config").
     pub name: &'static str,
+    /// The name commandstats, CLIENT LIST and errors use: `name`, or `parent|name` for a
+    /// subcommand (e.g. "config|get"), set when the table is built.
+    pub full_name: &'static str,
     /// Redis arity: positive = exact argument count (incl. name), negative = at least -arity.
     pub arity: i32,
     pub flags: u64,
@@ -118,6 +121,7 @@ impl CommandSpec {
     pub fn new(name: &'static str, arity: i32, flags: u64, handler: Handler) -> CommandSpec {
         CommandSpec {
             name,
+            full_name: name,
             arity,
             flags,
             acl: "",
@@ -197,7 +201,11 @@ pub struct CommandTable {
 }
 
 impl CommandTable {
-    pub fn add(&mut self, spec: CommandSpec) {
+    pub fn add(&mut self, mut spec: CommandSpec) {
+        for sub in &mut spec.subcommands {
+            // Built once per subcommand for the life of the process.
+            sub.full_name = Box::leak(format!("{}|{}", spec.name, sub.name).into_boxed_str());
+        }
         self.map.insert(spec.name, spec);
     }
     /// Looks a command up by its (any-case) name.

@@ -653,7 +653,15 @@ pub(crate) mod tests {
     impl Harness {
         pub fn new() -> Harness {
             let config = crate::config::Config { notify_keyspace_events: "KEA".into(), ..Default::default() };
-            let srv = Server::new(config);
+            let mut srv = Server::new(config);
+            // A sink, so that commands record what they would log (`logged`).
+            struct Keep;
+            impl crate::server::LogSink for Keep {
+                fn append(&mut self, _: &[(usize, Vec<Bytes>)]) -> u64 {
+                    0
+                }
+            }
+            srv.log_sink = Some(Box::new(Keep));
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
             let shared = Arc::new(ClientShared::new(7, String::new(), String::new(), -1, tx));
             let mut h = Harness { srv, client: Client::new(shared.clone(), true), rx };
