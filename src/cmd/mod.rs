@@ -399,29 +399,33 @@ impl<'a> Ctx<'a> {
     /// Deletes `key` if it is logically expired, logging the deletion as DEL and firing the
     /// `expired` event. Returns true if the key was expired.
     pub fn expire_if_needed(&mut self, key: &[u8]) -> bool {
+        self.live(key) == Some(false)
+    }
+
+    /// One lookup of `key`: `None` if absent, `Some(true)` if present and live, `Some(false)`
+    /// if it was logically expired (it is then deleted, as by [`Ctx::expire_if_needed`]).
+    fn live(&mut self, key: &[u8]) -> Option<bool> {
         let db = self.client.db;
-        let expired = match self.srv.dbs[db].get(key) {
-            Some(e) => self.is_expired(e),
-            None => false,
-        };
+        let expired = self.is_expired(self.srv.dbs[db].get(key)?);
         if expired {
             self.srv.delete_expired(db, key);
             self.fx.before.push((db, vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)]));
         }
-        expired
+        Some(!expired)
     }
 
     /// Looks a key up for reading: expires it if needed, updates its access time and the
     /// keyspace hit/miss counters.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&Value> {
-        self.expire_if_needed(key);
-        self.unspill(key);
-        let db = self.client.db;
-        let found = self.srv.dbs[db].get(key).is_some();
+        let found = self.live(key) == Some(true);
         if found {
+            self.unspill(key);
             self.srv.stats.keyspace_hits += 1;
-            self.touch_key(key, false);
-            self.srv.dbs[db].get(key).map(|e| &e.value)
+            if !self.srv.touch_on_read {
+                // CLIENT NO-TOUCH: a plain read, no copy-on-write of a snapshot's segment.
+                return self.srv.dbs[self.client.db].get(key).map(|e| &e.value);
+            }
+            self.touch_key(key, false).map(|e| &e.value)
         } else {
             self.srv.stats.keyspace_misses += 1;
             self.notify(notify::KEY_MISS, "keymiss", key);
@@ -437,10 +441,11 @@ impl<'a> Ctx<'a> {
 
     /// Looks a key up for writing (expires it first; copy-on-write if a snapshot shares it).
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Entry> {
-        self.expire_if_needed(key);
+        if self.live(key) != Some(true) {
+            return None;
+        }
         self.unspill(key);
-        self.touch_key(key, true);
-        self.srv.dbs[self.client.db].get_mut(key)
+        self.touch_key(key, true)
     }
 
     /// Records an access to `key` in its LRU/LFU metadata (Redis's `lookupKey` touch).
@@ -449,36 +454,38 @@ impl<'a> Ctx<'a> {
     /// it up once (APPEND, INCR, ZADD on a new key...). A read then a write (GETSET, SET GET)
     /// counts two, as in Redis.
     /// CLIENT NO-TOUCH (`touch_on_read` false) leaves reads and writes alone, as Redis 7.2.
-    fn touch_key(&mut self, key: &[u8], write: bool) {
+    /// Returns the key's entry (for writing: copy-on-write if a snapshot shares its segment,
+    /// as for every touch).
+    fn touch_key(&mut self, key: &[u8], write: bool) -> Option<&mut Entry> {
+        let db = self.client.db;
         if !self.srv.touch_on_read {
-            return;
+            return self.srv.dbs[db].get_mut(key);
         }
         let a = crate::db::Access::new(&self.srv.config, self.now);
-        if a.lfu && self.fx.lfu_touched.as_ref().is_some_and(|(d, k)| *d == self.client.db && &k[..] == key) {
-            return;
+        if a.lfu && self.fx.lfu_touched.as_ref().is_some_and(|(d, k)| *d == db && &k[..] == key) {
+            return self.srv.dbs[db].get_mut(key);
+        }
+        if a.lfu && write {
+            self.fx.lfu_touched = Some((db, key.into()));
         }
         let srv = &mut *self.srv;
-        if let Some(e) = srv.dbs[self.client.db].get_mut(key) {
-            e.touch(&a, || rand::Rng::gen::<f64>(&mut srv.rng));
-            if a.lfu && write {
-                self.fx.lfu_touched = Some((self.client.db, key.into()));
-            }
-        }
+        let e = srv.dbs[db].get_mut(key)?;
+        e.touch(&a, || rand::Rng::gen::<f64>(&mut srv.rng));
+        Some(e)
     }
 
     /// True if the key exists (after expiry).
     pub fn exists(&mut self, key: &[u8]) -> bool {
-        self.expire_if_needed(key);
-        self.srv.dbs[self.client.db].get(key).is_some()
+        self.live(key) == Some(true)
     }
 
     /// Stores `value` at `key` like Redis's `setKey`: replaces any value, clears the expiry
     /// unless `keep_ttl`, and signals the modification.
     pub fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
-        self.expire_if_needed(key);
         let db = self.client.db;
+        let present = self.live(key) == Some(true);
         let a = crate::db::Access::new(&self.srv.config, self.now);
-        let old = self.srv.dbs[db].get(key).map(|e| (e.expire_at, e.lru));
+        let old = if present { self.srv.dbs[db].get(key).map(|e| (e.expire_at, e.lru)) } else { None };
         let mut entry = Entry::new(key, value);
         entry.expire_at = if keep_ttl { old.map(|o| o.0).unwrap_or(NO_EXPIRE) } else { NO_EXPIRE };
         entry.init_access(&a);
