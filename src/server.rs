@@ -538,14 +538,16 @@ pub fn call(
     argv: &[Bytes],
     no_block: bool,
 ) -> (Reply, Option<BlockRequest>) {
-    let start = Instant::now();
+    // One clock read gives both the command's time and the start of its duration (Redis
+    // reads the clock twice per command as well).
+    let start_us = crate::util::now_us();
     let db = client.db;
     if srv.loading && srv.config.maxmemory > 0 {
         crate::spill::while_loading(srv);
     }
     let loaded = crate::spill::prepare_keys(srv, db, spec, argv);
     let prev_current = std::mem::replace(&mut srv.tracking.current, client.id);
-    let mut ctx = Ctx { srv, client, now: now_ms(), fx: cmd::Effects::default(), argv, no_block };
+    let mut ctx = Ctx { srv, client, now: start_us / 1000, fx: cmd::Effects::default(), argv, no_block };
     let reply = match loaded {
         Some(e) => e,
         None => (spec.handler)(&mut ctx, argv),
@@ -557,7 +559,8 @@ pub fn call(
         crate::cmd::client::tracking_after_call(srv, client.id, client.multi.is_some(), spec, argv);
     }
     srv.tracking.current = prev_current;
-    let elapsed = start.elapsed().as_micros() as u64;
+    // (A wall-clock step backwards reads as 0 µs.)
+    let elapsed = (crate::util::now_us() - start_us).max(0) as u64;
     let stat = srv.stats.commands.entry(spec.full_name).or_default();
     stat.calls += 1;
     stat.usec += elapsed;
