@@ -91,12 +91,24 @@ impl TestServer {
     }
 
     /// Starts a server on an existing directory (restart tests).
+    /// The port is picked free but only bound by the child a moment later; when another
+    /// process took it in between (tests run in parallel), the child exits with "Address
+    /// already in use" and the server is started again on another port.
     pub fn start_in(dir: tempfile::TempDir, args: &[&str]) -> TestServer {
         let port = free_port();
         let child = Self::spawn(dir.path(), port, args);
         let mut s = TestServer { child, port, dir };
-        s.wait_ready();
-        s
+        for _ in 0..5 {
+            match s.wait_ready() {
+                Ok(()) => return s,
+                Err(log) if log.contains("Address already in use") => {
+                    s.port = free_port();
+                    s.child = Self::spawn(s.dir.path(), s.port, args);
+                }
+                Err(log) => panic!("vk-server exited early; log:\n{log}"),
+            }
+        }
+        panic!("vk-server found no free port; log:\n{}", s.log());
     }
 
     fn spawn(dir: &Path, port: u16, args: &[&str]) -> Child {
@@ -119,7 +131,7 @@ impl TestServer {
     /// (INFO's `process_id`): the port was free when picked, but another test's server may have
     /// taken it before ours bound it, and talking to that one would make a restart test check
     /// the wrong dataset.
-    fn wait_ready(&mut self) {
+    fn wait_ready(&mut self) -> Result<(), String> {
         let start = Instant::now();
         let want = format!("process_id:{}\r\n", self.child.id());
         loop {
@@ -138,11 +150,11 @@ impl TestServer {
                     }
                 }
                 if String::from_utf8_lossy(&buf).contains(&want) {
-                    return;
+                    return Ok(());
                 }
             }
             if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("vk-server exited early ({status}); log:\n{}", self.log());
+                return Err(format!("({status})\n{}", self.log()));
             }
             if start.elapsed() > Duration::from_secs(60) {
                 panic!("vk-server did not start; log:\n{}", self.log());
