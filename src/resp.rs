@@ -79,8 +79,12 @@ fn parse_multibulk(buf: &mut BytesMut, limits: Limits) -> Result<Parsed, Protoco
     }
     // Validate and locate every argument before taking any bytes, so an incomplete request
     // leaves the buffer untouched. Never pre-allocate from the claimed count beyond a small cap.
-    let mut spans: Vec<(usize, usize)> = Vec::with_capacity((count as usize).min(1024));
-    for _ in 0..count {
+    // The spans of a short command (most of them) stay on the stack.
+    const SHORT: usize = 8;
+    let n = count as usize;
+    let mut short = [(0usize, 0usize); SHORT];
+    let mut long: Vec<(usize, usize)> = if n > SHORT { Vec::with_capacity(n.min(1024)) } else { Vec::new() };
+    for i in 0..n {
         if pos >= buf.len() {
             return Ok(Parsed::Incomplete);
         }
@@ -111,11 +115,16 @@ fn parse_multibulk(buf: &mut BytesMut, limits: Limits) -> Result<Parsed, Protoco
             }
             return Ok(Parsed::Incomplete);
         }
-        spans.push((start, len));
+        if n > SHORT {
+            long.push((start, len));
+        } else {
+            short[i] = (start, len);
+        }
         pos = start + len + 2;
     }
+    let spans = if n > SHORT { &long[..] } else { &short[..n] };
     let frame = buf.split_to(pos).freeze();
-    Ok(Parsed::Command(spans.into_iter().map(|(s, l)| frame.slice(s..s + l)).collect()))
+    Ok(Parsed::Command(spans.iter().map(|&(s, l)| frame.slice(s..s + l)).collect()))
 }
 
 fn parse_inline(buf: &mut BytesMut) -> Result<Parsed, ProtocolError> {
