@@ -128,6 +128,12 @@ pub fn memory_numbers(srv: &mut Server) -> MemoryNumbers {
 
 /// Records `used` in the all-time peak (`used_memory_peak`); returns the peak.
 pub fn note_peak(used: u64) -> u64 {
+    // A plain load first: after every command the peak is rarely exceeded, and a
+    // read-modify-write each time would cost more than the command's bookkeeping.
+    let peak = PEAK.load(Relaxed);
+    if used <= peak {
+        return peak;
+    }
     PEAK.fetch_max(used, Relaxed).max(used)
 }
 
