@@ -49,8 +49,17 @@ class Server:
 
     def __init__(self, argv_prefix, extra=(), dir=None):
         self.dir = dir or tempfile.mkdtemp(prefix="vktest-")
-        self.port = free_port()
         self.log_path = os.path.join(self.dir, "server.log")
+        # The port is free when picked but bound by the server a moment later: when another
+        # process took it in between, the server exits ("Address already in use") and is
+        # started again on another port.
+        for _ in range(5):
+            if self._start(argv_prefix, extra):
+                return
+        raise RuntimeError("server found no free port:\n" + self.log())
+
+    def _start(self, argv_prefix, extra):
+        self.port = free_port()
         args = list(argv_prefix) + ["--port", str(self.port), "--bind", "127.0.0.1",
                                     "--dir", self.dir] + list(extra)
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
@@ -64,9 +73,11 @@ class Server:
                 mine = c.info("server").get("process_id") == self.proc.pid
                 c.close()
                 if mine:
-                    break
+                    return True
                 raise redis.ConnectionError("another server answers on this port")
             except (redis.ConnectionError, redis.TimeoutError, redis.ResponseError):
+                if self.proc.poll() is not None and "Address already in use" in self.log():
+                    return False
                 if self.proc.poll() is not None or time.time() > deadline:
                     raise RuntimeError("server failed to start:\n" + self.log())
                 time.sleep(0.05)
