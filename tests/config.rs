@@ -361,3 +361,33 @@ fn config_set_loglevel_is_live() {
     assert_eq!(c.cmd(&["CONFIG", "GET", "loglevel"]), V::Array(vec![V::bulk("loglevel"), V::bulk("nothing")]));
     assert_eq!(c.cmd(&["CONFIG", "SET", "loglevel", "loud"]).text(), "ERR CONFIG SET failed (possibly related to argument 'loglevel') - argument(s) must be one of the following: debug, verbose, notice, warning, nothing");
 }
+
+/// `io-threads` sets the number of threads serving connections; with several, commands from
+/// concurrent pipelining clients still take effect one at a time (no lost increments).
+#[test]
+fn io_threads_serve_concurrent_clients() {
+    for threads in ["1", "3"] {
+        let s = TestServer::start(&["--io-threads", threads]);
+        let workers: Vec<_> = (0..6)
+            .map(|_| {
+                let mut c = s.client();
+                std::thread::spawn(move || {
+                    for _ in 0..20 {
+                        for _ in 0..50 {
+                            c.send(&[b"INCR", b"n"]);
+                        }
+                        for _ in 0..50 {
+                            assert!(matches!(c.read(), V::Int(_)));
+                        }
+                    }
+                })
+            })
+            .collect();
+        for w in workers {
+            w.join().unwrap();
+        }
+        let mut c = s.client();
+        assert_eq!(c.cmd(&["GET", "n"]), V::bulk("6000"));
+        assert_eq!(c.cmd(&["CONFIG", "GET", "io-threads"]), V::Array(vec![V::bulk("io-threads"), V::bulk(threads)]));
+    }
+}
