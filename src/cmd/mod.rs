@@ -485,6 +485,31 @@ impl<'a> Ctx<'a> {
         let db = self.client.db;
         let present = self.live(key) == Some(true);
         let a = crate::db::Access::new(&self.srv.config, self.now);
+        if present {
+            // Replace the value in place: the key, and the expiry under KEEPTTL, stay.
+            let touch = self.srv.touch_on_read && self.fx.lfu_touched.as_ref().is_none_or(|(d, k)| *d != db || &k[..] != key);
+            let srv = &mut *self.srv;
+            if let Some(e) = srv.dbs[db].get_mut(key) {
+                let old = std::mem::replace(&mut e.value, value);
+                if !a.lfu {
+                    e.init_access(&a);
+                } else if touch {
+                    // Redis's setKey: the old value is looked up for writing (an access), and
+                    // under LFU the new value inherits its counter.
+                    e.touch(&a, || rand::Rng::gen::<f64>(&mut srv.rng));
+                }
+                let clear_ttl = !keep_ttl && e.expire_at != NO_EXPIRE;
+                if clear_ttl {
+                    srv.dbs[db].set_expire(key, NO_EXPIRE);
+                }
+                drop(old);
+                if a.lfu {
+                    self.fx.lfu_touched = Some((db, key.into()));
+                }
+                self.modified(key);
+                return;
+            }
+        }
         let old = if present { self.srv.dbs[db].get(key).map(|e| (e.expire_at, e.lru)) } else { None };
         let mut entry = Entry::new(key, value);
         entry.expire_at = if keep_ttl { old.map(|o| o.0).unwrap_or(NO_EXPIRE) } else { NO_EXPIRE };

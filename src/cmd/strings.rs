@@ -345,8 +345,8 @@ fn incr_impl(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply, Reply> {
         by
     };
     let key = &argv[1];
-    let cur = match get_str_for_write(ctx, key)? {
-        Some(s) => crate::util::parse_i64(&s).ok_or_else(err::not_int)?,
+    let cur = match ctx.lookup_write(key) {
+        Some(e) => crate::util::parse_i64(e.value.as_str().ok_or_else(err::wrongtype)?).ok_or_else(err::not_int)?,
         None => 0,
     };
     let new = cur.checked_add(by).ok_or_else(|| Reply::Error(err::OVERFLOW.into()))?;
