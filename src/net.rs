@@ -245,6 +245,11 @@ struct Conn {
     push_rx: mpsc::UnboundedReceiver<Reply>,
     /// A command postponed by CLIENT PAUSE; it runs before anything else is parsed.
     pending: Option<Vec<bytes::Bytes>>,
+    /// Requests parsed from `inbuf` in one batch (`resp::parse_batch`) and not run yet: they
+    /// run, in order, before anything else is parsed.
+    batch: std::collections::VecDeque<Vec<bytes::Bytes>>,
+    /// Scratch space of `resp::parse_batch`.
+    spans: Vec<(usize, usize)>,
     /// Replies in `out` that depend on the log: (start, end, lsn, needs fsync). They go out
     /// once the log reached `lsn`, or are replaced by an error if the writes were lost.
     waits: Vec<(usize, usize, u64, bool)>,
@@ -289,6 +294,13 @@ impl Conn {
 
     /// Executes every complete request in the input buffer.
     fn process(&mut self) -> Step {
+        crate::server::clock_chain::set_active(true);
+        let step = self.process_all();
+        crate::server::clock_chain::set_active(false);
+        step
+    }
+
+    fn process_all(&mut self) -> Step {
         let shared = self.shared.clone();
         let mut guard: Option<parking_lot::MutexGuard<crate::server::Server>> = None;
         loop {
@@ -298,7 +310,10 @@ impl Conn {
             }
             let max_bulk = self.max_bulk;
             let limits = self.limits(max_bulk);
-            let parsed = match self.pending.take() {
+            if self.pending.is_none() && self.batch.is_empty() && limits.authenticated {
+                resp::parse_batch(&mut self.inbuf, limits, 64, &mut self.spans, &mut self.batch);
+            }
+            let parsed = match self.pending.take().or_else(|| self.batch.pop_front()) {
                 Some(argv) => Ok(Parsed::Command(argv)),
                 None => resp::parse_request(&mut self.inbuf, limits),
             };
@@ -498,7 +513,7 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
         let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
         return;
     };
-    let mut conn = Conn { shared: shared.clone(), client, inbuf: BytesMut::with_capacity(16 * 1024), out: BytesMut::with_capacity(16 * 1024), push_rx, pending: None, waits: Vec::new(), log: None, max_bulk, qbuf_limit };
+    let mut conn = Conn { shared: shared.clone(), client, inbuf: BytesMut::with_capacity(16 * 1024), out: BytesMut::with_capacity(16 * 1024), push_rx, pending: None, batch: Default::default(), spans: Vec::new(), waits: Vec::new(), log: None, max_bulk, qbuf_limit };
     let cs = conn.client.shared.clone();
 
     'outer: loop {

@@ -58,35 +58,39 @@ fn parse_len(s: &[u8]) -> Option<i64> {
     crate::util::parse_i64(s)
 }
 
-fn parse_multibulk(buf: &mut BytesMut, limits: Limits) -> Result<Parsed, ProtocolError> {
-    let Some(nl) = find_crlf(buf, 1) else {
-        if buf.len() > INLINE_MAX {
+/// Outcome of scanning one multibulk request without taking its bytes.
+enum Scan {
+    Incomplete,
+    /// The request ends at this offset; its argument spans were appended.
+    Complete(usize),
+}
+
+/// Validates and locates the multibulk request starting at `buf[at]` (a `*`), appending the
+/// (start, length) of each argument to `spans`: nothing is taken from the buffer, so an
+/// incomplete request leaves it untouched. Never reserves from the claimed count beyond a
+/// small cap.
+fn scan_multibulk(buf: &mut BytesMut, at: usize, limits: Limits, spans: &mut Vec<(usize, usize)>) -> Result<Scan, ProtocolError> {
+    let Some(nl) = find_crlf(buf, at + 1) else {
+        if buf.len() - at > INLINE_MAX {
             return Err(perr("too big mbulk count string"));
         }
-        return Ok(Parsed::Incomplete);
+        return Ok(Scan::Incomplete);
     };
     if nl + 1 >= buf.len() {
-        return Ok(Parsed::Incomplete);
+        return Ok(Scan::Incomplete);
     }
-    let count = match parse_len(&buf[1..nl]) {
+    let count = match parse_len(&buf[at + 1..nl]) {
         Some(n) if n <= i32::MAX as i64 && (limits.authenticated || n <= 10) => n,
         _ => return Err(perr("invalid multibulk length")),
     };
     let mut pos = nl + 2;
     if count <= 0 {
-        let _ = buf.split_to(pos);
-        return Ok(Parsed::Command(Vec::new()));
+        return Ok(Scan::Complete(pos));
     }
-    // Validate and locate every argument before taking any bytes, so an incomplete request
-    // leaves the buffer untouched. Never pre-allocate from the claimed count beyond a small cap.
-    // The spans of a short command (most of them) stay on the stack.
-    const SHORT: usize = 8;
-    let n = count as usize;
-    let mut short = [(0usize, 0usize); SHORT];
-    let mut long: Vec<(usize, usize)> = if n > SHORT { Vec::with_capacity(n.min(1024)) } else { Vec::new() };
-    for i in 0..n {
+    spans.reserve((count as usize).min(1024));
+    for _ in 0..count {
         if pos >= buf.len() {
-            return Ok(Parsed::Incomplete);
+            return Ok(Scan::Incomplete);
         }
         if buf[pos] != b'$' {
             let got = buf[pos] as char;
@@ -96,10 +100,10 @@ fn parse_multibulk(buf: &mut BytesMut, limits: Limits) -> Result<Parsed, Protoco
             if buf.len() - pos > INLINE_MAX {
                 return Err(perr("too big bulk count string"));
             }
-            return Ok(Parsed::Incomplete);
+            return Ok(Scan::Incomplete);
         };
         if nl + 1 >= buf.len() {
-            return Ok(Parsed::Incomplete);
+            return Ok(Scan::Incomplete);
         }
         let max = if limits.authenticated { limits.max_bulk_len } else { 16384 };
         let len = match parse_len(&buf[pos + 1..nl]) {
@@ -113,18 +117,68 @@ fn parse_multibulk(buf: &mut BytesMut, limits: Limits) -> Result<Parsed, Protoco
             if buf.capacity() < need && len >= 32 * 1024 {
                 buf.reserve(need - buf.len());
             }
-            return Ok(Parsed::Incomplete);
+            return Ok(Scan::Incomplete);
         }
-        if n > SHORT {
-            long.push((start, len));
-        } else {
-            short[i] = (start, len);
-        }
+        spans.push((start, len));
         pos = start + len + 2;
     }
-    let spans = if n > SHORT { &long[..] } else { &short[..n] };
-    let frame = buf.split_to(pos).freeze();
-    Ok(Parsed::Command(spans.iter().map(|&(s, l)| frame.slice(s..s + l)).collect()))
+    Ok(Scan::Complete(pos))
+}
+
+fn parse_multibulk(buf: &mut BytesMut, limits: Limits) -> Result<Parsed, ProtocolError> {
+    let mut spans = Vec::new();
+    match scan_multibulk(buf, 0, limits, &mut spans)? {
+        Scan::Incomplete => Ok(Parsed::Incomplete),
+        Scan::Complete(end) => {
+            let frame = buf.split_to(end).freeze();
+            Ok(Parsed::Command(spans.iter().map(|&(s, l)| frame.slice(s..s + l)).collect()))
+        }
+    }
+}
+
+/// Parses every complete multibulk request at the front of `buf` (at most `max`) into `out`,
+/// taking their bytes from `buf` as one frozen chunk that the arguments slice (one reference
+/// count for the batch instead of one per request). Stops, leaving the rest in `buf` for
+/// [`parse_request`], at an incomplete request, an inline request, an empty multibulk or a
+/// protocol error; so an error is reported only once the requests before it have run, and
+/// limits that change on the way (AUTH, CONFIG SET) apply from the request after. Returns how
+/// many requests were added. `spans` is scratch space kept by the caller.
+pub fn parse_batch(
+    buf: &mut BytesMut,
+    limits: Limits,
+    max: usize,
+    spans: &mut Vec<(usize, usize)>,
+    out: &mut std::collections::VecDeque<Vec<Bytes>>,
+) -> usize {
+    spans.clear();
+    // Argument count of each request found, and where the last one ends.
+    let mut counts: [usize; 64] = [0; 64];
+    let max = max.min(counts.len());
+    let mut n = 0;
+    let mut end = 0;
+    while n < max && end < buf.len() && buf[end] == b'*' {
+        let before = spans.len();
+        match scan_multibulk(buf, end, limits, spans) {
+            Ok(Scan::Complete(e)) if spans.len() > before => {
+                counts[n] = spans.len() - before;
+                n += 1;
+                end = e;
+            }
+            _ => {
+                spans.truncate(before);
+                break;
+            }
+        }
+    }
+    if n == 0 {
+        return 0;
+    }
+    let chunk = buf.split_to(end).freeze();
+    let mut it = spans.iter();
+    for &c in &counts[..n] {
+        out.push_back(it.by_ref().take(c).map(|&(s, l)| chunk.slice(s..s + l)).collect());
+    }
+    n
 }
 
 fn parse_inline(buf: &mut BytesMut) -> Result<Parsed, ProtocolError> {
@@ -434,6 +488,58 @@ mod tests {
         assert_eq!(cmds.len(), 2);
         assert_eq!(cmds[0], vec![Bytes::from("GET"), Bytes::from("k")]);
         assert_eq!(cmds[1], vec![Bytes::from("PING")]);
+    }
+
+    /// Batches then single requests, as a connection parses: the same requests in the same
+    /// order as parsing one at a time, whatever the cut, and the rest left in the buffer.
+    #[test]
+    fn batches_match_single_parsing_at_every_cut() {
+        let input: &[u8] = b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*0\r\n*1\r\n$4\r\nPING\r\nPING\r\n*3\r\n$3\r\nSET\r\n$1\r\na\r\n$2\r\nbc\r\n*1\r\n$4\r\nQUIT\r\n";
+        let want = parse_all(input);
+        for cut in 0..=input.len() {
+            let mut buf = BytesMut::from(&input[..cut]);
+            let mut got = Vec::new();
+            let mut queue = std::collections::VecDeque::new();
+            let mut spans = Vec::new();
+            loop {
+                parse_batch(&mut buf, L, 64, &mut spans, &mut queue);
+                if let Some(c) = queue.pop_front() {
+                    got.push(c);
+                    got.extend(queue.drain(..));
+                    continue;
+                }
+                match parse_request(&mut buf, L).unwrap() {
+                    Parsed::Command(c) if c.is_empty() => {}
+                    Parsed::Command(c) => got.push(c),
+                    Parsed::Incomplete => break,
+                }
+            }
+            buf.extend_from_slice(&input[cut..]);
+            loop {
+                parse_batch(&mut buf, L, 2, &mut spans, &mut queue);
+                got.extend(queue.drain(..));
+                match parse_request(&mut buf, L).unwrap() {
+                    Parsed::Command(c) if c.is_empty() => {}
+                    Parsed::Command(c) => got.push(c),
+                    Parsed::Incomplete => break,
+                }
+            }
+            let want: Vec<_> = want.iter().filter(|c| !c.is_empty()).cloned().collect();
+            assert_eq!(got, want, "cut {cut}");
+            assert!(buf.is_empty());
+        }
+    }
+
+    /// A batch stops before a protocol error: the requests before it run first, and the
+    /// error is then reported by `parse_request` (after limits such as AUTH's have changed).
+    #[test]
+    fn batches_stop_before_errors() {
+        let mut buf = BytesMut::from(&b"*1\r\n$4\r\nPING\r\n*1\r\nfoo\r\n"[..]);
+        let (mut queue, mut spans) = (std::collections::VecDeque::new(), Vec::new());
+        assert_eq!(parse_batch(&mut buf, L, 64, &mut spans, &mut queue), 1);
+        assert_eq!(queue.pop_front().unwrap(), vec![Bytes::from("PING")]);
+        assert_eq!(parse_batch(&mut buf, L, 64, &mut spans, &mut queue), 0);
+        assert_eq!(parse_request(&mut buf, L).unwrap_err().0, "Protocol error: expected '$', got 'f'");
     }
 
     #[test]
