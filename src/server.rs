@@ -42,11 +42,36 @@ pub struct Stats {
     pub total_net_input_bytes: u64,
     pub total_net_output_bytes: u64,
     pub pubsub_messages: u64,
-    /// Per command (full name, e.g. "config|get"): calls, usec, rejected, failed.
-    /// Keyed by [`CommandSpec::full_name`].
-    pub commands: HashMap<&'static str, CommandStat>,
+    /// Per command or subcommand: calls, usec, rejected, failed.
+    pub commands: CommandStats,
     /// Error prefix ("ERR", "WRONGTYPE") → count.
     pub errors: HashMap<String, u64>,
+}
+
+/// Per-command statistics, indexed by [`CommandSpec::id`] (no hashing on every command).
+#[derive(Default, Debug, Clone)]
+pub struct CommandStats {
+    slots: Vec<Option<(&'static str, CommandStat)>>,
+}
+
+impl CommandStats {
+    /// The statistics of `spec`, created on first use.
+    pub fn of(&mut self, spec: &CommandSpec) -> &mut CommandStat {
+        if self.slots.len() <= spec.id {
+            self.slots.resize_with(spec.id + 1, || None);
+        }
+        &mut self.slots[spec.id].get_or_insert_with(|| (spec.full_name, CommandStat::default())).1
+    }
+
+    /// The statistics of a command by full name ("get", "config|get"), if it has any.
+    pub fn get(&self, name: &str) -> Option<&CommandStat> {
+        self.iter().find(|(n, _)| *n == name).map(|(_, s)| s)
+    }
+
+    /// Every command with statistics, by full name.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &CommandStat)> {
+        self.slots.iter().flatten().map(|(n, s)| (*n, s))
+    }
 }
 
 #[derive(Default, Debug, Clone)]
@@ -490,10 +515,32 @@ fn unknown_command(argv: &[Bytes]) -> Reply {
 }
 
 /// Resolves a command and its subcommand, checking arity. Returns the spec and its full name.
+/// [`COMMANDS`]`.get`, remembering the last name looked up on this thread: pipelined
+/// requests mostly repeat one command, and comparing a few bytes is cheaper than lower-casing
+/// and hashing the name again.
+fn lookup_command(name: &[u8]) -> Option<&'static CommandSpec> {
+    const MAX: usize = 16;
+    type Last = ([u8; MAX], usize, Option<&'static CommandSpec>);
+    thread_local! {
+        static LAST: std::cell::Cell<Last> = const { std::cell::Cell::new(([0; MAX], 0, None)) };
+    }
+    let (bytes, len, spec) = LAST.get();
+    if spec.is_some() && len == name.len() && bytes[..len] == *name {
+        return spec;
+    }
+    let spec = COMMANDS.get(name);
+    if spec.is_some() && name.len() <= MAX {
+        let mut b = [0; MAX];
+        b[..name.len()].copy_from_slice(name);
+        LAST.set((b, name.len(), spec));
+    }
+    spec
+}
+
 /// Finds the command (or subcommand) `argv` names and checks its arity. Returns it with its
 /// top-level command (the same spec unless it is a subcommand).
 pub fn resolve(argv: &[Bytes]) -> Result<(&'static CommandSpec, &'static CommandSpec), Reply> {
-    let Some(spec) = COMMANDS.get(&argv[0]) else {
+    let Some(spec) = lookup_command(&argv[0]) else {
         return Err(unknown_command(argv));
     };
     if !spec.subcommands.is_empty() && argv.len() >= 2 {
@@ -597,7 +644,7 @@ pub fn call(
     srv.tracking.current = prev_current;
     // (A wall-clock step backwards reads as 0 µs.)
     let elapsed = (clock_chain::end() - start_us).max(0) as u64;
-    let stat = srv.stats.commands.entry(spec.full_name).or_default();
+    let stat = srv.stats.commands.of(spec);
     stat.calls += 1;
     stat.usec += elapsed;
     if reply.is_error() {
@@ -668,7 +715,7 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
                 m.aborted = true;
             }
             if let Some(top) = COMMANDS.get(&argv[0]) {
-                srv.stats.commands.entry(top.full_name).or_default().rejected_calls += 1;
+                srv.stats.commands.of(top).rejected_calls += 1;
             }
             count_error(srv, &e);
             return Outcome::reply(e);
@@ -682,7 +729,7 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
         if let Some(m) = client.multi.as_mut() {
             m.aborted = true;
         }
-        srv.stats.commands.entry(full).or_default().rejected_calls += 1;
+        srv.stats.commands.of(spec).rejected_calls += 1;
         count_error(srv, &e);
         Outcome::reply(e)
     };
@@ -731,7 +778,7 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
             crate::cmd::client::tracking_after_exec(srv, client.id);
             crate::cmd::client::tracking_broadcast(srv);
         }
-        let stat = srv.stats.commands.entry("exec").or_default();
+        let stat = srv.stats.commands.of(spec);
         stat.calls += 1;
         let us = start.elapsed().as_micros() as u64;
         stat.usec += us;

@@ -466,7 +466,7 @@ fn stats_section(srv: &Server, out: &mut String) {
     field!(out, "reply_buffer_expands:0");
     field!(out, "eventloop_cycles:{}", s.total_commands_processed);
     field!(out, "eventloop_duration_sum:0");
-    field!(out, "eventloop_duration_cmd_sum:{}", s.commands.values().map(|c| c.usec).sum::<u64>());
+    field!(out, "eventloop_duration_cmd_sum:{}", s.commands.iter().map(|(_, c)| c.usec).sum::<u64>());
     field!(out, "instantaneous_eventloop_cycles_per_sec:0");
     field!(out, "instantaneous_eventloop_duration_usec:0");
     field!(out, "acl_access_denied_auth:0");
@@ -504,7 +504,7 @@ fn cpu_section(out: &mut String) {
     field!(out, "used_cpu_user_main_thread:{tuser:.6}");
 }
 
-fn sorted_stats(srv: &Server) -> Vec<(&&'static str, &crate::server::CommandStat)> {
+fn sorted_stats(srv: &Server) -> Vec<(&'static str, &crate::server::CommandStat)> {
     let mut v: Vec<_> = srv.stats.commands.iter().filter(|(_, c)| c.calls + c.rejected_calls + c.failed_calls > 0).collect();
     v.sort_by(|a, b| a.0.cmp(b.0));
     v

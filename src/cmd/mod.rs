@@ -99,6 +99,9 @@ pub struct CommandSpec {
     /// The name commandstats, CLIENT LIST and errors use: `name`, or `parent|name` for a
     /// subcommand (e.g. "config|get"), set when the table is built.
     pub full_name: &'static str,
+    /// Index of this command or subcommand in per-command tables (commandstats), set when
+    /// the table is built.
+    pub id: usize,
     /// Redis arity: positive = exact argument count (incl. name), negative = at least -arity.
     pub arity: i32,
     pub flags: u64,
@@ -122,6 +125,7 @@ impl CommandSpec {
         CommandSpec {
             name,
             full_name: name,
+            id: 0,
             arity,
             flags,
             acl: "",
@@ -198,13 +202,19 @@ impl CommandSpec {
 /// The command table: name → spec.
 pub struct CommandTable {
     pub map: hashbrown::HashMap<&'static str, CommandSpec>,
+    /// The next [`CommandSpec::id`].
+    next_id: usize,
 }
 
 impl CommandTable {
     pub fn add(&mut self, mut spec: CommandSpec) {
+        spec.id = self.next_id;
+        self.next_id += 1;
         for sub in &mut spec.subcommands {
             // Built once per subcommand for the life of the process.
             sub.full_name = Box::leak(format!("{}|{}", spec.name, sub.name).into_boxed_str());
+            sub.id = self.next_id;
+            self.next_id += 1;
         }
         self.map.insert(spec.name, spec);
     }
@@ -230,7 +240,7 @@ impl CommandTable {
 
 /// Every command VaultKey knows.
 pub static COMMANDS: LazyLock<CommandTable> = LazyLock::new(|| {
-    let mut t = CommandTable { map: hashbrown::HashMap::new() };
+    let mut t = CommandTable { map: hashbrown::HashMap::new(), next_id: 0 };
     connection::register(&mut t);
     server_cmds::register(&mut t);
     client::register(&mut t);

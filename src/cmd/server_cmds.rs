@@ -839,7 +839,7 @@ fn latency_histogram(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let with_data = |name: &str| stats.get(name).filter(|s| crate::latency::hist_total(&s.hist) > 0);
     let mut out = Vec::new();
     if argv.len() == 2 {
-        let mut names: Vec<&&str> = stats.keys().collect();
+        let mut names: Vec<&str> = stats.iter().map(|(n, _)| n).collect();
         names.sort();
         for name in names {
             if let Some(st) = with_data(name) {
