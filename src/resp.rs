@@ -174,9 +174,10 @@ pub fn parse_batch(
         return 0;
     }
     let chunk = buf.split_to(end).freeze();
-    let mut it = spans.iter();
+    let mut first = 0;
     for &c in &counts[..n] {
-        out.push_back(it.by_ref().take(c).map(|&(s, l)| chunk.slice(s..s + l)).collect());
+        out.push_back(spans[first..first + c].iter().map(|&(s, l)| chunk.slice(s..s + l)).collect());
+        first += c;
     }
     n
 }
