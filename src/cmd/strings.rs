@@ -345,12 +345,21 @@ fn incr_impl(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply, Reply> {
         by
     };
     let key = &argv[1];
-    let cur = match ctx.lookup_write(key) {
-        Some(e) => crate::util::parse_i64(e.value.as_str().ok_or_else(err::wrongtype)?).ok_or_else(err::not_int)?,
-        None => 0,
+    let overflow = || Reply::Error(err::OVERFLOW.into());
+    let new = match ctx.lookup_write(key) {
+        // In place: the lookup already counted the access, the expiry stays.
+        Some(e) => {
+            let cur = crate::util::parse_i64(e.value.as_str().ok_or_else(err::wrongtype)?).ok_or_else(err::not_int)?;
+            let new = cur.checked_add(by).ok_or_else(overflow)?;
+            e.value = Value::from_int(new);
+            ctx.modified(key);
+            new
+        }
+        None => {
+            ctx.set_key(key, Value::from_int(by), true);
+            by
+        }
     };
-    let new = cur.checked_add(by).ok_or_else(|| Reply::Error(err::OVERFLOW.into()))?;
-    ctx.set_key(key, Value::from_int(new), true);
     ctx.notify(notify::STRING, "incrby", key);
     Ok(Reply::Int(new))
 }
