@@ -51,6 +51,10 @@ fn select(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
 /// QUIT
 fn quit(ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
     ctx.client.close_after_reply = true;
+    // Gone for everyone else from now on (a tracking redirect to it is broken, messages are
+    // not counted), as Redis frees the client right after writing this reply; the connection
+    // still writes the reply before closing.
+    ctx.client.shared.killed.store(true, std::sync::atomic::Ordering::SeqCst);
     Reply::ok()
 }
 
