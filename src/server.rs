@@ -592,7 +592,8 @@ pub fn call(
         && !spec.has(cmd::flags::SKIP_SLOWLOG)
     {
         let name = client.shared.name.lock().as_ref().map(|n| String::from_utf8_lossy(n).into_owned());
-        add_slowlog(srv, (client.shared.addr.clone(), name.unwrap_or_default()), argv, elapsed);
+        let shown = cmd::connection::redact_for_logs(argv);
+        add_slowlog(srv, (client.shared.addr.clone(), name.unwrap_or_default()), shown.as_deref().unwrap_or(argv), elapsed);
     }
     (reply, fx.block)
 }
@@ -856,6 +857,8 @@ pub fn monitored(spec: &CommandSpec) -> bool {
 
 /// Sends `argv` to the MONITOR clients as run by `client` (`[db lua]` for a script's commands).
 pub fn feed_monitors(srv: &mut Server, client: &Client, argv: &[Bytes]) {
+    let shown = cmd::connection::redact_for_logs(argv);
+    let argv = shown.as_deref().unwrap_or(argv);
     let now = crate::util::now_us();
     let mut line = if client.in_script {
         format!("{}.{:06} [{} lua]", now / 1_000_000, now % 1_000_000, client.db)

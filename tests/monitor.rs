@@ -95,3 +95,21 @@ fn transactions_show_multi_commands_then_exec() {
     c.cmd(&["PING", "after-admin"]);
     assert_eq!(norm(&next(&mut m)), r#"[0 client] "PING" "after-admin""#);
 }
+
+#[test]
+fn secrets_are_redacted_for_monitor_and_slowlog() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let mut m = monitor(&s);
+    assert!(matches!(c.cmd(&["AUTH", "user", "pw"]), V::Error(_)));
+    assert_eq!(norm(&next(&mut m)), r#"[0 client] "AUTH" "(redacted)" "(redacted)""#);
+    assert!(matches!(c.cmd(&["HELLO", "2", "AUTH", "user", "pw"]), V::Error(_)));
+    assert_eq!(norm(&next(&mut m)), r#"[0 client] "HELLO" "2" "AUTH" "(redacted)" "(redacted)""#);
+    assert_eq!(c.cmd(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]), V::ok());
+    assert_eq!(c.cmd(&["CONFIG", "SET", "masterauth", "secret"]), V::ok());
+    let log = c.cmd(&["SLOWLOG", "GET", "1"]);
+    assert_eq!(log.array()[0].array()[3], V::bulks(&["CONFIG", "SET", "masterauth", "(redacted)"]));
+    assert!(matches!(c.cmd(&["AUTH", "pw"]), V::Error(_)));
+    let log = c.cmd(&["SLOWLOG", "GET", "1"]);
+    assert_eq!(log.array()[0].array()[3], V::bulks(&["AUTH", "(redacted)"]));
+}
