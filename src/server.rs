@@ -849,8 +849,9 @@ pub fn unwatch_all(srv: &mut Server, client: &mut Client) {
     client.watch_dirty.store(false, Ordering::SeqCst);
 }
 
-/// Whether MONITOR shows this command: Redis hides SKIP_MONITOR commands (AUTH, HELLO; EVAL and
-/// FCALL feed themselves before their script's commands) and administrative ones.
+/// Whether MONITOR shows this command: Redis hides administrative commands and SKIP_MONITOR ones
+/// (EVAL and FCALL, which feed themselves before their script's commands). Secrets in AUTH,
+/// HELLO and CONFIG SET are redacted by `feed_monitors`.
 pub fn monitored(spec: &CommandSpec) -> bool {
     !spec.has(cmd::flags::SKIP_MONITOR) && !spec.has(cmd::flags::ADMIN)
 }
