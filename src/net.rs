@@ -354,6 +354,9 @@ impl Conn {
                         self.client.shared.postponed.store(true, Ordering::Relaxed);
                         return Step::Paused;
                     }
+                    // Messages sent to this client before its command runs (tracking
+                    // invalidations, pub/sub) precede the command's reply, as in Redis.
+                    self.drain_pushes();
                     self.client.shared.tot_cmds.fetch_add(1, Ordering::Relaxed);
                     // Commands that may run for long (scripts, SAVE, DEBUG SLEEP, KEYS...) run
                     // off the runtime's worker so the other connections' I/O is not starved.
@@ -578,6 +581,9 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
                         Duration::from_secs(3600 * 24 * 365)
                     };
                     tokio::select! {
+                        // The reply first: messages the served command caused for this client
+                        // are sent after it (tracking_release_own) and must follow it.
+                        biased;
                         // A dropped sender means CLIENT UNBLOCK ... TIMEOUT.
                         r = &mut rx => {
                             if cs.killed.load(Ordering::SeqCst) {

@@ -334,7 +334,11 @@ impl Server {
         if self.dbs[db].remove(key).is_some() {
             self.stats.expired_keys += 1;
             self.notify_keyspace_event(cmd::notify::EXPIRED, "expired", key, db);
+            // The server deletes it, not the client whose access found it expired: NOLOOP
+            // does not filter the invalidation (Redis signals it with no client).
+            let current = std::mem::take(&mut self.tracking.current);
             self.signal_modified(db, key);
+            self.tracking.current = current;
         }
     }
 
@@ -421,17 +425,24 @@ impl Server {
                     Some(s) => s,
                     None => continue,
                 };
+                // Invalidations the served command causes for its own client follow its reply.
+                let defer = self.tracking.active();
+                if defer {
+                    crate::cmd::client::tracking_defer_own(self, id);
+                }
                 let (reply, block) = call(self, &mut client, spec, &argv, false);
                 lsn = lsn.max(self.flush_log());
-                if block.is_some() {
-                    // Still nothing for this client; later clients in the queue cannot be
-                    // served either only if the key is now empty, but keep FIFO fairness simple:
-                    // try the next waiter (it may wait on a different condition, e.g. XREAD IDs).
-                    continue;
+                if block.is_none() {
+                    if let Some(w) = self.remove_waiter(id) {
+                        let _ = w.tx.send(reply);
+                    }
                 }
-                if let Some(w) = self.remove_waiter(id) {
-                    let _ = w.tx.send(reply);
+                if defer {
+                    crate::cmd::client::tracking_release_own(self);
                 }
+                // When still blocked: nothing for this client; later clients in the queue cannot
+                // be served either only if the key is now empty, but keep FIFO fairness simple:
+                // try the next waiter (it may wait on a different condition, e.g. XREAD IDs).
             }
         }
         lsn
@@ -669,7 +680,8 @@ pub fn call(
         && !spec.has(cmd::flags::SKIP_SLOWLOG)
     {
         let name = client.shared.name.lock().as_ref().map(|n| String::from_utf8_lossy(n).into_owned());
-        add_slowlog(srv, (client.shared.addr.clone(), name.unwrap_or_default()), argv, elapsed);
+        let shown = cmd::connection::redact_for_logs(argv);
+        add_slowlog(srv, (client.shared.addr.clone(), name.unwrap_or_default()), shown.as_deref().unwrap_or(argv), elapsed);
     }
     (reply, fx.block)
 }
@@ -774,6 +786,11 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
     if name == "exec" {
         let start = Instant::now();
         let out = exec_transaction(srv, client);
+        // Monitors see EXEC after the commands it ran (Redis feeds it from call(), after the
+        // command; also when the transaction was aborted).
+        if !srv.monitors.is_empty() {
+            feed_monitors(srv, client, &argv);
+        }
         if srv.tracking.active() {
             crate::cmd::client::tracking_after_exec(srv, client.id);
             crate::cmd::client::tracking_broadcast(srv);
@@ -786,16 +803,16 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
         return out;
     }
 
-    // Monitors see every command as received (Redis hides some: AUTH/HELLO arguments).
-    if !srv.monitors.is_empty() && !spec.has(cmd::flags::SKIP_MONITOR) {
-        feed_monitors(srv, client, &argv);
-    }
-
     // CLIENT NO-TOUCH: reads by this client leave access times alone (TOUCH still touches).
     let touch = srv.touch_on_read;
     srv.touch_on_read = touch && (!client.no_touch || name == "touch");
     let (reply, block) = call(srv, client, spec, &argv, false);
     srv.touch_on_read = touch;
+    // Monitors see the command once it ran (with the database it left selected), as Redis's
+    // call() feeds them.
+    if !srv.monitors.is_empty() && monitored(spec) {
+        feed_monitors(srv, client, &argv);
+    }
     if reply.is_error() {
         count_error(srv, &reply);
     }
@@ -871,13 +888,13 @@ fn exec_transaction(srv: &mut Server, client: &mut Client) -> Outcome {
                 continue;
             }
         }
-        if !srv.monitors.is_empty() && !spec.has(cmd::flags::SKIP_MONITOR) {
-            feed_monitors(srv, client, &argv);
-        }
         let touch = srv.touch_on_read;
         srv.touch_on_read = touch && (!client.no_touch || spec.name == "touch");
         let (reply, _) = call(srv, client, spec, &argv, true);
         srv.touch_on_read = touch;
+        if !srv.monitors.is_empty() && monitored(spec) {
+            feed_monitors(srv, client, &argv);
+        }
         if reply.is_error() {
             count_error(srv, &reply);
         }
@@ -908,9 +925,23 @@ pub fn unwatch_all(srv: &mut Server, client: &mut Client) {
     client.watch_dirty.store(false, Ordering::SeqCst);
 }
 
-fn feed_monitors(srv: &mut Server, client: &Client, argv: &[Bytes]) {
+/// Whether MONITOR shows this command: Redis hides administrative commands and SKIP_MONITOR ones
+/// (EVAL and FCALL, which feed themselves before their script's commands). Secrets in AUTH,
+/// HELLO and CONFIG SET are redacted by `feed_monitors`.
+pub fn monitored(spec: &CommandSpec) -> bool {
+    !spec.has(cmd::flags::SKIP_MONITOR) && !spec.has(cmd::flags::ADMIN)
+}
+
+/// Sends `argv` to the MONITOR clients as run by `client` (`[db lua]` for a script's commands).
+pub fn feed_monitors(srv: &mut Server, client: &Client, argv: &[Bytes]) {
+    let shown = cmd::connection::redact_for_logs(argv);
+    let argv = shown.as_deref().unwrap_or(argv);
     let now = crate::util::now_us();
-    let mut line = format!("{}.{:06} [{} {}]", now / 1_000_000, now % 1_000_000, client.db, client.shared.addr);
+    let mut line = if client.in_script {
+        format!("{}.{:06} [{} lua]", now / 1_000_000, now % 1_000_000, client.db)
+    } else {
+        format!("{}.{:06} [{} {}]", now / 1_000_000, now % 1_000_000, client.db, client.shared.addr)
+    };
     for a in argv {
         line.push(' ');
         line.push('"');

@@ -395,3 +395,94 @@ fn tracking_bcast_optin_and_table_limit() {
     let info = w.cmd(&["INFO", "stats"]).text();
     assert!(info.contains("tracking_total_keys:2\r\n"), "{info}");
 }
+
+#[test]
+fn tracking_lazy_expiry_passes_noloop_and_table_limit_applies_at_once() {
+    let s = TestServer::start(&["--enable-debug-command", "yes"]);
+    let mut c = s.client();
+    let mut w = s.client();
+    c.cmd(&["HELLO", "3"]);
+    assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), V::ok());
+    // Its own SET is filtered by NOLOOP; the expiry its own GET finds is the server's deletion.
+    assert_eq!(c.cmd(&["CLIENT", "TRACKING", "on", "BCAST", "NOLOOP"]), V::ok());
+    assert_eq!(c.cmd(&["SET", "k", "v", "PX", "50"]), V::ok());
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(c.cmd(&["GET", "k"]), V::Nil);
+    assert_eq!(c.read(), V::Push(vec![V::bulk("invalidate"), V::bulks(&["k"])]));
+    assert_eq!(c.cmd(&["CLIENT", "TRACKING", "off"]), V::ok());
+    // Default mode: a key the client read, lazily expired by its own access.
+    assert_eq!(c.cmd(&["CLIENT", "TRACKING", "on", "NOLOOP"]), V::ok());
+    assert_eq!(c.cmd(&["SET", "k2", "v", "PX", "50"]), V::ok());
+    assert_eq!(c.cmd(&["STRLEN", "k2"]), V::Int(1));
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(c.cmd(&["EXISTS", "k2"]), V::Int(0));
+    assert_eq!(c.read(), V::Push(vec![V::bulk("invalidate"), V::bulks(&["k2"])]));
+    assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]), V::ok());
+    // EXISTS tracked k2 again. The table is emptied by FLUSHALL even when nobody tracks any more.
+    assert_eq!(c.cmd(&["CLIENT", "TRACKING", "off"]), V::ok());
+    assert!(w.cmd(&["INFO", "stats"]).text().contains("tracking_total_keys:1\r\n"));
+    assert_eq!(w.cmd(&["FLUSHALL"]), V::ok());
+    assert!(w.cmd(&["INFO", "stats"]).text().contains("tracking_total_keys:0\r\n"));
+
+    // Lowering tracking-table-max-keys evicts from the table at once.
+    assert_eq!(c.cmd(&["CLIENT", "TRACKING", "on"]), V::ok());
+    w.cmd(&["MSET", "a", "1", "b", "2"]);
+    c.cmd(&["MGET", "a", "b"]);
+    assert_eq!(w.cmd(&["CONFIG", "SET", "tracking-table-max-keys", "1"]), V::ok());
+    match c.read() {
+        V::Push(p) => assert!(p[1] == V::bulks(&["a"]) || p[1] == V::bulks(&["b"]), "{p:?}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(w.cmd(&["INFO", "stats"]).text().contains("tracking_total_keys:1\r\n"));
+}
+
+#[test]
+fn tracking_messages_ordered_around_replies() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let mut w = s.client();
+    c.cmd(&["HELLO", "3"]);
+    assert_eq!(c.cmd(&["CLIENT", "TRACKING", "on"]), V::ok());
+    // An invalidation sent before the client's next command comes before that command's reply.
+    for i in 0..50 {
+        let key = format!("k{i}");
+        c.cmd(&["GET", &key]);
+        w.cmd(&["SET", &key, "1"]);
+        c.send(&[b"PING"]);
+        assert_eq!(c.read(), V::Push(vec![V::bulk("invalidate"), V::bulks(&[&key])]), "round {i}");
+        assert_eq!(c.read(), V::Simple("PONG".into()));
+    }
+    // A blocked BLMOVE served later: its reply, then the invalidation its push caused.
+    w.cmd(&["RPUSH", "dst", "a"]);
+    c.cmd(&["LRANGE", "dst", "0", "-1"]);
+    c.send(&[b"BLMOVE", b"src", b"dst", b"LEFT", b"LEFT", b"0"]);
+    while w.cmd(&["INFO", "clients"]).text().contains("blocked_clients:0\r\n") {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    w.cmd(&["RPUSH", "src", "foo"]);
+    assert_eq!(c.read(), V::bulk("foo"));
+    assert_eq!(c.read(), V::Push(vec![V::bulk("invalidate"), V::bulks(&["dst"])]));
+
+    // QUIT breaks a redirect to the quitting client at once.
+    let mut r = s.client();
+    let rid = r.cmd(&["CLIENT", "ID"]).int().to_string();
+    assert_eq!(c.cmd(&["CLIENT", "TRACKING", "on", "REDIRECT", &rid]), V::ok());
+    c.cmd(&["GET", "x"]);
+    assert_eq!(r.cmd(&["QUIT"]), V::ok());
+    w.cmd(&["SET", "x", "1"]);
+    assert_eq!(c.read(), V::Push(vec![V::bulk("tracking-redir-broken"), V::Int(rid.parse().unwrap())]));
+}
+
+#[test]
+fn qbuf_counts_the_callers_own_request() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let line = c.cmd(&["CLIENT", "INFO"]).text();
+    assert_eq!(field(&line, "qbuf"), "26");
+    let list = c.cmd(&["CLIENT", "LIST"]).text();
+    assert_eq!(field(list.lines().next().unwrap(), "qbuf"), "26");
+    let mut other = s.client();
+    other.cmd(&["CLIENT", "SETNAME", "other"]);
+    let line = line_named(&mut c, "other").unwrap();
+    assert_eq!(field(&line, "qbuf"), "0");
+}

@@ -97,6 +97,12 @@ fn unknown_type(name: &[u8]) -> Reply {
     Reply::Error(format!("ERR Unknown client type '{}'", String::from_utf8_lossy(name)))
 }
 
+/// Bytes of `argv` as a RESP multibulk request (`*2\r\n$6\r\nclient\r\n$4\r\nlist\r\n`: 26).
+fn request_len(argv: &[Bytes]) -> usize {
+    let digits = |n: usize| n.to_string().len();
+    argv.iter().fold(3 + digits(argv.len()), |acc, a| acc + 5 + digits(a.len()) + a.len())
+}
+
 /// One line of CLIENT LIST / CLIENT INFO, with every field Redis 7.2 prints, in its order.
 /// `me` is the calling client's own argv (its `argv-mem`).
 fn info_line(srv: &Server, cs: &ClientShared, me: Option<&[Bytes]>) -> String {
@@ -149,7 +155,9 @@ fn info_line(srv: &Server, cs: &ClientShared, me: Option<&[Bytes]>) -> String {
     let lib_name = text(&cs.lib_name.lock());
     let lib_ver = text(&cs.lib_ver.lock());
     let argv_mem: usize = me.map(|a| a.iter().map(|x| x.len()).sum()).unwrap_or(0);
-    let qbuf = cs.qbuf.load(Ordering::Relaxed);
+    // The query buffer holds the calling client's own request while it runs (Redis trims it
+    // after the command: `qbuf=26` for CLIENT LIST); the others' requests were all consumed.
+    let qbuf = me.map(request_len).unwrap_or(0).max(cs.qbuf.load(Ordering::Relaxed));
     let omem = cs.omem.load(Ordering::Relaxed);
     let rbs = 1024;
     let tot_mem = 1928 + qbuf + argv_mem + rbs + omem;
@@ -347,6 +355,9 @@ pub struct Tracking {
     pub current: u64,
     /// `tracking-table-max-keys` (read from the configuration on first use; 0 = no limit).
     pub max_keys: Option<usize>,
+    /// Messages for a client held back while a blocked command is served for it (sent after
+    /// its reply, `tracking_release_own`).
+    pub held: Option<(u64, Vec<Reply>)>,
 }
 
 impl Tracking {
@@ -380,16 +391,20 @@ fn send_invalidation(srv: &mut Server, id: u64, keys: Option<Vec<Bytes>>) {
         Some(k) => Reply::Array(k.into_iter().map(Reply::bulk).collect()),
         None => Reply::Nil,
     };
-    if dest.resp.load(Ordering::Relaxed) >= 3 {
-        let _ = dest.push.send(Reply::Push(vec![Reply::bulk_str("invalidate"), payload]));
+    let msg = if dest.resp.load(Ordering::Relaxed) >= 3 {
+        Reply::Push(vec![Reply::bulk_str("invalidate"), payload])
     } else if redirect != 0
         && srv.pubsub.channels.get(&b"__redis__:invalidate"[..]).is_some_and(|subs| subs.contains_key(&dest_id))
     {
-        let _ = dest.push.send(Reply::Push(vec![
-            Reply::bulk_str("message"),
-            Reply::bulk_str("__redis__:invalidate"),
-            payload,
-        ]));
+        Reply::Push(vec![Reply::bulk_str("message"), Reply::bulk_str("__redis__:invalidate"), payload])
+    } else {
+        return;
+    };
+    match srv.tracking.held.as_mut() {
+        Some((held_for, q)) if *held_for == dest_id => q.push(msg),
+        _ => {
+            let _ = dest.push.send(msg);
+        }
     }
     // A RESP2 client without a redirect cannot receive anything (as in Redis).
 }
@@ -416,7 +431,7 @@ pub fn tracking_after_call(srv: &mut Server, client_id: u64, in_multi: bool, spe
                     }
                 }
             }
-            limit_table(srv);
+            tracking_limit_table(srv);
         }
     }
     if !is_caching && !in_multi && srv.exec_depth == 0 {
@@ -428,7 +443,7 @@ pub fn tracking_after_call(srv: &mut Server, client_id: u64, in_multi: bool, spe
 
 /// `tracking-table-max-keys`: past the limit, keys are dropped from the table and their
 /// clients told to forget them (as Redis's trackingLimitUsedSlots).
-fn limit_table(srv: &mut Server) {
+pub fn tracking_limit_table(srv: &mut Server) {
     let max = *srv.tracking.max_keys.get_or_insert_with(|| {
         srv.config.other.get("tracking-table-max-keys").and_then(|v| v.parse().ok()).unwrap_or(1_000_000)
     });
@@ -442,6 +457,22 @@ fn limit_table(srv: &mut Server) {
             if srv.tracking.clients.get(&id).is_some_and(|o| !o.bcast) {
                 send_invalidation(srv, id, Some(vec![key.clone()]));
             }
+        }
+    }
+}
+
+/// While a blocked command is served for client `id` (its reply goes through another
+/// channel), holds the invalidations it causes for `id` itself.
+pub fn tracking_defer_own(srv: &mut Server, id: u64) {
+    srv.tracking.held = Some((id, Vec::new()));
+}
+
+/// Sends the invalidations held by `tracking_defer_own`, once the reply was handed over.
+pub fn tracking_release_own(srv: &mut Server) {
+    let Some((id, msgs)) = srv.tracking.held.take() else { return };
+    if let Some(dest) = srv.clients.get(&id) {
+        for m in msgs {
+            let _ = dest.push.send(m);
         }
     }
 }
@@ -503,7 +534,10 @@ pub fn tracking_broadcast(srv: &mut Server) {
 
 /// FLUSHALL / FLUSHDB: every tracking client gets the null invalidation; the table is emptied.
 pub fn tracking_invalidate_all(srv: &mut Server) {
+    // Keys read by clients that have since turned tracking off stay in the table (as in
+    // Redis): it is emptied even when no client tracks any more.
     if !srv.tracking.active() {
+        srv.tracking.table.clear();
         return;
     }
     let mut ids: Vec<u64> = srv.tracking.clients.keys().copied().collect();

@@ -12,8 +12,10 @@ pub fn register(t: &mut CommandTable) {
     t.add(c("select", 2, LOADING | STALE | FAST, select).acl("@fast @connection"));
     t.add(c("quit", -1, ALLOW_BUSY | NO_AUTH | LOADING | STALE | FAST, quit).acl("@fast @connection"));
     t.add(c("reset", 1, NOSCRIPT | LOADING | STALE | NO_AUTH | ALLOW_BUSY | FAST, reset).acl("@fast @connection"));
-    t.add(c("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SKIP_MONITOR | SKIP_SLOWLOG | ALLOW_BUSY, auth).acl("@fast @connection"));
-    t.add(c("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | SKIP_MONITOR | SKIP_SLOWLOG | ALLOW_BUSY, hello).acl("@fast @connection"));
+    // AUTH and HELLO are shown by MONITOR and SLOWLOG with their secrets redacted
+    // (`redact_for_logs`), as in Redis 7.
+    t.add(c("auth", -2, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, auth).acl("@fast @connection"));
+    t.add(c("hello", -1, NOSCRIPT | LOADING | STALE | FAST | NO_AUTH | ALLOW_BUSY, hello).acl("@fast @connection"));
 }
 
 /// PING [message]
@@ -48,9 +50,56 @@ fn select(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     Reply::ok()
 }
 
+/// The arguments as MONITOR and SLOWLOG show them, when some must be hidden: `(redacted)` in
+/// place of AUTH's username and password, HELLO's `AUTH user password`, and the values of
+/// sensitive parameters in CONFIG SET (requirepass, masterauth...), as Redis's
+/// `redactClientCommandArgument` calls. `None`: shown as is.
+pub fn redact_for_logs(argv: &[Bytes]) -> Option<Vec<Bytes>> {
+    const REDACTED: Bytes = Bytes::from_static(b"(redacted)");
+    let name = argv.first()?;
+    let mut out: Option<Vec<Bytes>> = None;
+    let mut hide = |i: usize| {
+        out.get_or_insert_with(|| argv.to_vec())[i] = REDACTED;
+    };
+    if name.eq_ignore_ascii_case(b"auth") {
+        // AUTH with more than two arguments is a syntax error and shown as is (as in Redis).
+        if argv.len() <= 3 {
+            (1..argv.len()).for_each(&mut hide);
+        }
+    } else if name.eq_ignore_ascii_case(b"hello") {
+        let mut j = 2;
+        while j < argv.len() {
+            let more = argv.len() - 1 - j;
+            if argv[j].eq_ignore_ascii_case(b"auth") && more >= 2 {
+                hide(j + 1);
+                hide(j + 2);
+                j += 3;
+            } else if argv[j].eq_ignore_ascii_case(b"setname") && more >= 1 {
+                j += 2;
+            } else {
+                break;
+            }
+        }
+    } else if name.eq_ignore_ascii_case(b"config") && argv.get(1).is_some_and(|a| a.eq_ignore_ascii_case(b"set")) {
+        let mut i = 2;
+        while i + 1 < argv.len() {
+            let param = String::from_utf8_lossy(&argv[i]).to_ascii_lowercase();
+            if crate::config::lookup(&param).is_some_and(|(p, _)| p.has(crate::config::pflags::SENSITIVE)) {
+                hide(i + 1);
+            }
+            i += 2;
+        }
+    }
+    out
+}
+
 /// QUIT
 fn quit(ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
     ctx.client.close_after_reply = true;
+    // Gone for everyone else from now on (a tracking redirect to it is broken, messages are
+    // not counted), as Redis frees the client right after writing this reply; the connection
+    // still writes the reply before closing.
+    ctx.client.shared.killed.store(true, std::sync::atomic::Ordering::SeqCst);
     Reply::ok()
 }
 

@@ -27,7 +27,16 @@ fn split_keys(argv: &[Bytes]) -> Result<(Vec<Bytes>, Vec<Bytes>), Reply> {
     Ok((argv[3..3 + n].to_vec(), argv[3 + n..].to_vec()))
 }
 
+/// EVAL/FCALL are flagged skip_monitor and show themselves to MONITOR before anything else, so
+/// that their script's commands (`[db lua] ...`) follow them (Redis's evalCommand/fcallCommand).
+fn feed_monitors(ctx: &mut Ctx, argv: &[Bytes]) {
+    if !ctx.srv.monitors.is_empty() {
+        crate::server::feed_monitors(ctx.srv, ctx.client, argv);
+    }
+}
+
 fn eval_generic(ctx: &mut Ctx, argv: &[Bytes], by_sha: bool, ro: bool) -> Reply {
+    feed_monitors(ctx, argv);
     let (keys, args) = match split_keys(argv) {
         Ok(x) => x,
         Err(e) => return e,
@@ -61,6 +70,7 @@ fn evalsha_ro(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
 }
 
 fn fcall_generic(ctx: &mut Ctx, argv: &[Bytes], ro: bool) -> Reply {
+    feed_monitors(ctx, argv);
     // FCALL words a non-integer key count differently from EVAL (functions.c).
     if crate::util::parse_i64(&argv[2]).is_none() {
         return Reply::Error("ERR Bad number of keys provided".into());

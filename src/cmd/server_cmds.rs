@@ -274,7 +274,12 @@ fn apply_config_change(ctx: &mut Ctx, name: &str) -> Result<(), String> {
             ctx.srv.slowlog.truncate(max);
         }
         "loglevel" => crate::config::apply_loglevel(&ctx.srv.config.loglevel),
-        "tracking-table-max-keys" => ctx.srv.tracking.max_keys = None,
+        "tracking-table-max-keys" => {
+            // A lower limit evicts keys from the tracking table at once (Redis does it before
+            // the next command), invalidating them for their clients.
+            ctx.srv.tracking.max_keys = None;
+            crate::cmd::client::tracking_limit_table(ctx.srv);
+        }
         _ => {}
     }
     Ok(())

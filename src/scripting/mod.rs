@@ -724,6 +724,10 @@ fn redis_call(lua: &Lua, st: &RefCell<RunState>, args: MultiValue, raise_errors:
     s.client.resp = s.script_resp;
     let dirty_before = s.srv.dirty;
     let (reply, _) = crate::server::call(s.srv, &mut s.client, spec, &argv, true);
+    // MONITOR shows the script's commands after they ran, as `[db lua] ...`.
+    if !s.srv.monitors.is_empty() && crate::server::monitored(spec) {
+        crate::server::feed_monitors(s.srv, &s.client, &argv);
+    }
     if s.srv.dirty != dirty_before || is_write {
         if s.srv.dirty != dirty_before {
             s.wrote = true;
