@@ -355,8 +355,11 @@ impl Conn {
                         return Step::Paused;
                     }
                     // Messages sent to this client before its command runs (tracking
-                    // invalidations, pub/sub) precede the command's reply, as in Redis.
-                    self.drain_pushes();
+                    // invalidations, pub/sub) precede the command's reply, as in Redis. Only
+                    // subscribers, monitors and tracking clients are sent any.
+                    if self.client.subscription_count() > 0 || self.client.is_monitor || srv.tracking.active() {
+                        self.drain_pushes();
+                    }
                     self.client.shared.tot_cmds.fetch_add(1, Ordering::Relaxed);
                     // Commands that may run for long (scripts, SAVE, DEBUG SLEEP, KEYS...) run
                     // off the runtime's worker so the other connections' I/O is not starved.
@@ -380,7 +383,9 @@ impl Conn {
                     }
                     // Messages a command published to its own client follow its reply (as in
                     // Redis 7.2, which defers pushes to the client being served).
-                    self.drain_pushes();
+                    if self.client.subscription_count() > 0 || self.client.is_monitor || srv.tracking.active() {
+                        self.drain_pushes();
+                    }
                     match outcome.action {
                         Action::None => {}
                         Action::Close => return Step::Close,
