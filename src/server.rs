@@ -694,7 +694,8 @@ fn add_slowlog(srv: &mut Server, who: (String, String), argv: &[Bytes], us: u64)
             v.extend_from_slice(format!("... ({} more bytes)", a.len() - 128).as_bytes());
             Bytes::from(v)
         } else {
-            a.clone()
+            // A copy: the argument is a slice of a read buffer the entry would keep allocated.
+            Bytes::copy_from_slice(a)
         }
     }).collect();
     if argv.len() > max_args {
@@ -832,7 +833,9 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
             db: client.db,
             resp: client.resp,
             keys: b.keys,
-            argv: b.argv.unwrap_or(argv),
+            // Copies: the arguments are slices of the read buffer, which a client blocked for
+            // long would otherwise keep allocated whole.
+            argv: b.argv.unwrap_or(argv).iter().map(|a| Bytes::copy_from_slice(a)).collect(),
             deadline_ms,
             tx,
             shared: client.shared.clone(),

@@ -194,7 +194,8 @@ fn hello(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             if let Err(e) = super::server_cmds::validate_client_name(&argv[i + 1]) {
                 return e;
             }
-            setname = Some(argv[i + 1].clone());
+            // A copy, not a slice of the read buffer (which it would keep allocated).
+            setname = Some(Bytes::copy_from_slice(&argv[i + 1]));
             i += 2;
         } else {
             return Reply::Error(format!("ERR Syntax error in HELLO option '{}'", String::from_utf8_lossy(&argv[i])));

@@ -107,6 +107,9 @@ fn do_subscribe(ctx: &mut Ctx, argv: &[Bytes], kind: Kind, what: &str) -> Reply 
     let mut out = BytesMut::new();
     let resp = ctx.client.resp;
     for name in &argv[1..] {
+        // A copy: the argument is a slice of the connection's read buffer, which a long-lived
+        // subscription would otherwise keep allocated whole.
+        let name = &Bytes::copy_from_slice(name);
         if client_set(ctx, kind).insert(name.clone()) {
             let shared = ctx.client.shared.clone();
             ctx.srv.pubsub.subscribe(kind, name, &shared);
