@@ -61,7 +61,10 @@ pub struct ClientShared {
     /// Waiting for CLIENT PAUSE to end with a postponed command (flag `b`).
     pub postponed: AtomicBool,
     pub multi_count: AtomicI64,
+    /// Query buffer: bytes not consumed yet, and the rest of its allocation (CLIENT LIST
+    /// `qbuf`, `qbuf-free`), as the connection last reported them.
     pub qbuf: AtomicUsize,
+    pub qbuf_free: AtomicUsize,
     pub omem: AtomicUsize,
     pub tot_net_in: AtomicU64,
     pub tot_net_out: AtomicU64,
@@ -178,6 +181,7 @@ impl ClientShared {
             postponed: AtomicBool::new(false),
             multi_count: AtomicI64::new(-1),
             qbuf: AtomicUsize::new(0),
+            qbuf_free: AtomicUsize::new(0),
             omem: AtomicUsize::new(0),
             tot_net_in: AtomicU64::new(0),
             tot_net_out: AtomicU64::new(0),

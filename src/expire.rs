@@ -31,10 +31,24 @@ pub async fn active_expire_loop(shared: Arc<Shared>) {
             crate::aof::cron(&mut srv);
             let lsn = run_cycle(&mut srv);
             crate::spill::cron(&mut srv);
+            clients_cron(&srv);
             lsn
         };
         drop(srv);
         let _ = lsn;
+    }
+}
+
+/// Asks connections idle for more than 2 s to free their query buffer (Redis's
+/// clientsCronResizeQueryBuffer; the buffer belongs to the connection's task, so it is woken
+/// to do it).
+fn clients_cron(srv: &Server) {
+    let now = crate::util::now_ms();
+    for cs in srv.clients.values() {
+        let idle = now - cs.last_interaction_ms.load(std::sync::atomic::Ordering::Relaxed) > 2000;
+        if idle && cs.qbuf_free.load(std::sync::atomic::Ordering::Relaxed) > 0 && cs.qbuf.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+            cs.kill_notify.notify_one();
+        }
     }
 }
 

@@ -261,9 +261,59 @@ struct Conn {
     /// taken, so that parsing and reading never need the lock (a busy script holds it).
     max_bulk: usize,
     qbuf_limit: usize,
+    /// Largest `inbuf` length seen since `qb_checked_ms` (Redis's `querybuf_peak`).
+    qb_peak: usize,
+    qb_checked_ms: i64,
+    /// The buffer was freed while idle: it is allocated again when something arrives.
+    qb_freed: bool,
 }
 
+/// Room a connection keeps to read into (Redis's PROTO_IOBUF_LEN).
+const IOBUF_LEN: usize = 16 * 1024;
+/// A query buffer larger than this is trimmed when far above its recent peak
+/// (Redis's PROTO_RESIZE_THRESHOLD).
+const RESIZE_THRESHOLD: usize = 32 * 1024;
+
 impl Conn {
+    /// Looks after the query buffer between batches, as Redis's clientsCronResizeQueryBuffer:
+    /// an empty buffer much bigger than its recent peak (one large request long ago) is
+    /// trimmed, checked at most every 100 ms; at least [`IOBUF_LEN`] is kept to read into;
+    /// the sizes are reported for CLIENT LIST.
+    fn tend_inbuf(&mut self, now_ms: i64) {
+        let len = self.inbuf.len();
+        self.qb_peak = self.qb_peak.max(len);
+        if now_ms - self.qb_checked_ms >= 100 {
+            let cap = self.inbuf.capacity();
+            if len == 0 && cap > RESIZE_THRESHOLD && cap / 2 > self.qb_peak {
+                self.inbuf = BytesMut::with_capacity(IOBUF_LEN);
+            }
+            self.qb_peak = len;
+            self.qb_checked_ms = now_ms;
+        }
+        // (A buffer freed while idle stays freed until something arrives.)
+        if self.inbuf.capacity() < IOBUF_LEN && !self.qb_freed {
+            self.inbuf.reserve(IOBUF_LEN - len);
+        }
+        self.report_inbuf();
+    }
+
+    /// Frees the query buffer of a connection idle for a while (asked by the server cron,
+    /// `clients_cron`): reading allocates it again.
+    fn free_idle_inbuf(&mut self) {
+        if self.inbuf.is_empty() {
+            self.inbuf = BytesMut::new();
+            self.qb_freed = true;
+            self.qb_peak = 0;
+            self.report_inbuf();
+        }
+    }
+
+    fn report_inbuf(&self) {
+        let cs = &self.client.shared;
+        cs.qbuf.store(self.inbuf.len(), Ordering::Relaxed);
+        cs.qbuf_free.store(self.inbuf.capacity() - self.inbuf.len(), Ordering::Relaxed);
+    }
+
     fn limits(&self, max_bulk: usize) -> Limits {
         Limits { max_bulk_len: max_bulk, authenticated: self.client.authenticated }
     }
@@ -521,7 +571,7 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
         let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
         return;
     };
-    let mut conn = Conn { shared: shared.clone(), client, inbuf: BytesMut::with_capacity(16 * 1024), out: BytesMut::with_capacity(16 * 1024), push_rx, pending: None, batch: Default::default(), spans: Vec::new(), waits: Vec::new(), log: None, max_bulk, qbuf_limit };
+    let mut conn = Conn { shared: shared.clone(), client, inbuf: BytesMut::with_capacity(16 * 1024), out: BytesMut::with_capacity(16 * 1024), push_rx, pending: None, batch: Default::default(), spans: Vec::new(), waits: Vec::new(), log: None, max_bulk, qbuf_limit, qb_peak: 0, qb_checked_ms: 0, qb_freed: false };
     let cs = conn.client.shared.clone();
 
     'outer: loop {
@@ -561,7 +611,12 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
                                 break 'outer;
                             }
                         }
-                        _ = cs.kill_notify.notified() => break 'outer,
+                        _ = cs.kill_notify.notified() => {
+                            if cs.killed.load(Ordering::SeqCst) {
+                                break 'outer;
+                            }
+                            conn.free_idle_inbuf();
+                        }
                     }
                     let still = match conn.pending.as_ref() {
                         Some(argv) => crate::server::pause_blocks(&mut conn.shared.srv.lock(), &conn.client, argv),
@@ -617,8 +672,14 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
                             if matches!(r, Ok(0) | Err(_)) {
                                 break 'outer;
                             }
+                            conn.qb_freed = false;
                         }
-                        _ = cs.kill_notify.notified() => break 'outer,
+                        _ = cs.kill_notify.notified() => {
+                            if cs.killed.load(Ordering::SeqCst) {
+                                break 'outer;
+                            }
+                            conn.free_idle_inbuf();
+                        }
                     }
                 };
                 if let Some(r) = reply {
@@ -647,6 +708,7 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
         if cs.killed.load(Ordering::SeqCst) {
             break;
         }
+        conn.tend_inbuf(cs.last_interaction_ms.load(Ordering::Relaxed));
         // No timer at all unless `timeout` applies: registering one per read costs more than
         // parsing a small command.
         let idle = (idle_timeout > 0 && conn.client.subscription_count() == 0 && !conn.client.is_monitor)
@@ -661,6 +723,7 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
             r = stream.read_buf(&mut conn.inbuf) => match r {
                 Ok(0) | Err(_) => break,
                 Ok(n) => {
+                    conn.qb_freed = false;
                     cs.tot_net_in.fetch_add(n as u64, Ordering::Relaxed);
                     cs.last_interaction_ms.store(crate::util::now_ms(), Ordering::Relaxed);
                     let limit = conn.qbuf_limit;
@@ -674,7 +737,13 @@ pub async fn handle(shared: Arc<Shared>, mut stream: TcpStream, addr: String, la
                 resp::encode(&msg, conn.client.resp, &mut conn.out);
                 conn.drain_pushes();
             }
-            _ = cs.kill_notify.notified() => break,
+            // CLIENT KILL, or the cron asking an idle connection to free its query buffer.
+            _ = cs.kill_notify.notified() => {
+                if cs.killed.load(Ordering::SeqCst) {
+                    break;
+                }
+                conn.free_idle_inbuf();
+            }
             _ = idle_expired => break,
         }
     }

@@ -158,12 +158,13 @@ fn info_line(srv: &Server, cs: &ClientShared, me: Option<&[Bytes]>) -> String {
     // The query buffer holds the calling client's own request while it runs (Redis trims it
     // after the command: `qbuf=26` for CLIENT LIST); the others' requests were all consumed.
     let qbuf = me.map(request_len).unwrap_or(0).max(cs.qbuf.load(Ordering::Relaxed));
+    let qbuf_free = cs.qbuf_free.load(Ordering::Relaxed);
     let omem = cs.omem.load(Ordering::Relaxed);
     let rbs = 1024;
-    let tot_mem = 1928 + qbuf + argv_mem + rbs + omem;
+    let tot_mem = 1928 + qbuf + qbuf_free + argv_mem + rbs + omem;
     format!(
         "id={id} addr={} laddr={} fd={} name={name} age={age} idle={idle} flags={flags} db={} sub={} psub={} ssub={} \
-         multi={multi} qbuf={qbuf} qbuf-free=0 argv-mem={argv_mem} multi-mem=0 rbs={rbs} rbp=0 obl=0 oll=0 omem={omem} \
+         multi={multi} qbuf={qbuf} qbuf-free={qbuf_free} argv-mem={argv_mem} multi-mem=0 rbs={rbs} rbp=0 obl=0 oll=0 omem={omem} \
          tot-mem={tot_mem} events=r cmd={} user={} redir={redir} resp={} lib-name={lib_name} lib-ver={lib_ver}",
         cs.addr,
         cs.laddr,
@@ -241,7 +242,8 @@ fn client_setname(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         return e;
     }
     let n = &argv[2];
-    *ctx.client.shared.name.lock() = if n.is_empty() { None } else { Some(n.clone()) };
+    // Copies: arguments are slices of the read buffer, which they would keep allocated.
+    *ctx.client.shared.name.lock() = if n.is_empty() { None } else { Some(Bytes::copy_from_slice(n)) };
     Reply::ok()
 }
 
@@ -265,7 +267,7 @@ fn client_setinfo(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         return Reply::Error(format!("ERR {attr} cannot contain spaces, newlines or special characters."));
     }
     let slot = if is_name { &ctx.client.shared.lib_name } else { &ctx.client.shared.lib_ver };
-    *slot.lock() = if val.is_empty() { None } else { Some(val.clone()) };
+    *slot.lock() = if val.is_empty() { None } else { Some(Bytes::copy_from_slice(val)) };
     Reply::ok()
 }
 
