@@ -486,3 +486,38 @@ fn qbuf_counts_the_callers_own_request() {
     let line = line_named(&mut c, "other").unwrap();
     assert_eq!(field(&line, "qbuf"), "0");
 }
+
+/// CLIENT LIST reports the query buffer's free space; a connection idle for more than 2 s
+/// has its buffer freed (Redis's clientsCron), and a large request's buffer is trimmed back.
+#[test]
+fn query_buffer_is_reported_trimmed_and_freed_when_idle() {
+    let s = TestServer::start(&[]);
+    let mut idle = s.client();
+    assert_eq!(idle.cmd(&["CLIENT", "SETNAME", "idle"]), V::ok());
+    let mut c = s.client();
+    let field = |c: &mut Client, name: &str, f: &str| -> usize {
+        let list = c.cmd(&["CLIENT", "LIST"]).text();
+        let line = list.lines().find(|l| l.contains(&format!(" name={name} "))).unwrap().to_string();
+        let v = line.split(' ').find_map(|kv| kv.strip_prefix(&format!("{f}="))).unwrap();
+        v.parse().unwrap()
+    };
+    assert!(field(&mut c, "idle", "qbuf-free") >= 16384);
+    std::thread::sleep(Duration::from_millis(3200));
+    assert_eq!(field(&mut c, "idle", "qbuf-free"), 0);
+    // Still usable, and the buffer comes back.
+    assert_eq!(idle.cmd(&["PING"]), V::Simple("PONG".into()));
+
+    let big = "x".repeat(400_000);
+    assert_eq!(idle.cmd(&["SET", "big", &big]), V::ok());
+    let mut shrunk = false;
+    for _ in 0..100 {
+        assert_eq!(idle.cmd(&["SET", "small", "v"]), V::ok());
+        let free = field(&mut c, "idle", "qbuf-free");
+        if free > 0 && free < 100_000 {
+            shrunk = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(shrunk, "the query buffer was not trimmed after a large request");
+}
