@@ -49,6 +49,8 @@ pub struct ClientShared {
     pub resp: AtomicUsize,
     /// Set by CLIENT KILL / timeouts; the connection task closes as soon as it sees it.
     pub killed: AtomicBool,
+    /// Wakes the connection task: after `killed` was set, or when the cron asks an idle
+    /// connection to free its query buffer (the task tells them apart by `killed`).
     pub kill_notify: tokio::sync::Notify,
     /// Flags shown in CLIENT LIST (`flags=`), e.g. "N", "b", "x", "P", "S".
     pub flags: Mutex<String>,

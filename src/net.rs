@@ -335,6 +335,12 @@ impl Conn {
         }
     }
 
+    /// Whether anything can have been pushed to this client: only subscribers, monitors and
+    /// (while any client tracks keys) tracking clients are sent messages.
+    fn may_have_pushes(&self, srv: &crate::server::Server) -> bool {
+        self.client.subscription_count() > 0 || self.client.is_monitor || srv.tracking.active()
+    }
+
     /// Moves pending pub/sub messages into the output.
     fn drain_pushes(&mut self) {
         while let Ok(m) = self.push_rx.try_recv() {
@@ -405,9 +411,8 @@ impl Conn {
                         return Step::Paused;
                     }
                     // Messages sent to this client before its command runs (tracking
-                    // invalidations, pub/sub) precede the command's reply, as in Redis. Only
-                    // subscribers, monitors and tracking clients are sent any.
-                    if self.client.subscription_count() > 0 || self.client.is_monitor || srv.tracking.active() {
+                    // invalidations, pub/sub) precede the command's reply, as in Redis.
+                    if self.may_have_pushes(srv) {
                         self.drain_pushes();
                     }
                     self.client.shared.tot_cmds.fetch_add(1, Ordering::Relaxed);
@@ -433,7 +438,7 @@ impl Conn {
                     }
                     // Messages a command published to its own client follow its reply (as in
                     // Redis 7.2, which defers pushes to the client being served).
-                    if self.client.subscription_count() > 0 || self.client.is_monitor || srv.tracking.active() {
+                    if self.may_have_pushes(srv) {
                         self.drain_pushes();
                     }
                     match outcome.action {
