@@ -878,13 +878,16 @@ pub fn pause_blocks(srv: &mut Server, client: &Client, argv: &[Bytes]) -> bool {
     if !srv.pause_writes_only {
         return true;
     }
-    let may_replicate = |s: &CommandSpec| s.has(cmd::flags::WRITE) || s.has(cmd::flags::MAY_REPLICATE);
-    if may_replicate(spec) {
+    // Scripts count by their declared flags (a `no-writes` script is not held).
+    let may_replicate = |s: &CommandSpec, a: &[Bytes]| {
+        crate::scripting::effective_flags(srv, s, a) & (cmd::flags::WRITE | cmd::flags::MAY_REPLICATE) != 0
+    };
+    if may_replicate(spec, argv) {
         return true;
     }
     if spec.name == "exec" {
         if let Some(m) = &client.multi {
-            return m.queued.iter().any(|q| resolve(q).map(|(s, _)| may_replicate(s)).unwrap_or(false));
+            return m.queued.iter().any(|q| resolve(q).map(|(s, _)| may_replicate(s, q)).unwrap_or(false));
         }
     }
     false

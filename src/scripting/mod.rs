@@ -706,6 +706,12 @@ fn redis_call(lua: &Lua, st: &RefCell<RunState>, args: MultiValue, raise_errors:
     let mut guard = st.borrow_mut();
     let s = &mut *guard;
     let is_write = spec.has(crate::cmd::flags::WRITE);
+    // Read-only scripts refuse may-replicate commands too (PUBLISH, PFCOUNT...), as Redis's
+    // scriptVerifyWriteCommandAllow: they must not slip through CLIENT PAUSE WRITE.
+    if s.no_writes && !is_write && spec.has(crate::cmd::flags::MAY_REPLICATE) {
+        drop(guard);
+        return fail(lua, "ERR Write commands are not allowed from read-only scripts.".into());
+    }
     if is_write {
         let refusal = if s.no_writes {
             Some("ERR Write commands are not allowed from read-only scripts.".to_string())
@@ -947,4 +953,59 @@ mod tests {
         assert_eq!(fmt_lua_number(1e20), "1e+20");
         assert_eq!(fmt_lua_number(-2.5), "-2.5");
     }
+}
+
+/// The command flags of `argv` as Redis's `getCommandFlags` computes them: for EVAL/EVALSHA/FCALL
+/// (and their `_RO` forms) the script's declared flags replace WRITE, DENYOOM and STALE
+/// (`scriptFlagsToCmdFlags`); scripts without a shebang, unknown scripts and unknown functions
+/// keep the command's own flags (EVAL: MAY_REPLICATE). Used by CLIENT PAUSE WRITE and by the
+/// OOM check of MULTI/EXEC.
+pub fn effective_flags(srv: &Server, spec: &crate::cmd::CommandSpec, argv: &[Bytes]) -> u64 {
+    let base = spec.flags;
+    let script_flags: Vec<String> = match spec.name {
+        "eval" | "eval_ro" => {
+            let Some(body) = argv.get(1) else { return base };
+            if !body.starts_with(b"#!") {
+                return base;
+            }
+            match parse_shebang(body) {
+                Ok((_, f)) => f,
+                Err(_) => return base,
+            }
+        }
+        "evalsha" | "evalsha_ro" => {
+            let Some(sha) = argv.get(1) else { return base };
+            let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
+            let eng = ENGINE.lock();
+            match (eng.script_bodies.get(&sha), eng.scripts.get(&sha)) {
+                (Some(b), Some(f)) if b.starts_with(b"#!") => f.clone(),
+                _ => return base,
+            }
+        }
+        "fcall" | "fcall_ro" => {
+            let Some(name) = argv.get(1) else { return base };
+            let name = String::from_utf8_lossy(name);
+            let mut eng = ENGINE.lock();
+            eng.sync_libraries(&srv.function_libraries);
+            let found = eng.functions.get(name.as_ref()).or_else(|| eng.functions.values().find(|f| f.name.eq_ignore_ascii_case(&name)));
+            match found {
+                Some(f) => f.flags.clone(),
+                None => return base,
+            }
+        }
+        _ => return base,
+    };
+    use crate::cmd::flags::*;
+    let has = |n: &str| script_flags.iter().any(|f| f == n);
+    let mut fl = base & !(STALE | DENYOOM | WRITE | MAY_REPLICATE);
+    if !has("allow-oom") && !has("no-writes") {
+        fl |= DENYOOM;
+    }
+    if !has("no-writes") {
+        fl |= WRITE;
+    }
+    if has("allow-stale") {
+        fl |= STALE;
+    }
+    fl
 }
