@@ -672,6 +672,9 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
         if spec.has(cmd::flags::NO_MULTI) {
             return reject(srv, client, Reply::Error("ERR Command not allowed inside a transaction".into()));
         }
+        if let Some(e) = crate::spill::before_queuing(srv, spec, &argv) {
+            return reject(srv, client, e);
+        }
         if let Some(m) = client.multi.as_mut() {
             m.queued.push(argv);
             client.shared.multi_count.store(m.queued.len() as i64, Ordering::Relaxed);
@@ -688,6 +691,11 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
     if srv.config.maxmemory > 0 {
         if let Some(e) = crate::spill::before_command(srv, spec) {
             return reject(srv, client, e);
+        }
+        if name == "exec" {
+            if let Some(e) = crate::spill::before_exec(srv, client) {
+                return reject(srv, client, e);
+            }
         }
     }
 
