@@ -360,6 +360,20 @@ impl Server {
 
     /// Removes a blocked client from every queue; returns it if it was still blocked.
     pub fn remove_waiter(&mut self, client_id: u64) -> Option<Waiter> {
+        let w = self.take_waiter(client_id)?;
+        // Still connected: a timeout or CLIENT UNBLOCK ends the command, which counts as its
+        // one call (a served command is counted by `call`; a closed connection is not counted).
+        if self.clients.contains_key(&client_id) {
+            if let Ok((spec, _)) = resolve(&w.argv) {
+                self.stats.commands.entry(spec_full_name(spec, &w.argv)).or_default().calls += 1;
+                self.stats.total_commands_processed += 1;
+            }
+        }
+        Some(w)
+    }
+
+    /// [`Server::remove_waiter`] without counting the command (it was served).
+    fn take_waiter(&mut self, client_id: u64) -> Option<Waiter> {
         let w = self.waiters.remove(&client_id)?;
         for k in &w.keys {
             let slot = (w.db, k.clone());
@@ -403,7 +417,7 @@ impl Server {
                     // try the next waiter (it may wait on a different condition, e.g. XREAD IDs).
                     continue;
                 }
-                if let Some(w) = self.remove_waiter(id) {
+                if let Some(w) = self.take_waiter(id) {
                     let _ = w.tx.send(reply);
                 }
             }
@@ -556,15 +570,19 @@ pub fn call(
     }
     srv.tracking.current = prev_current;
     let elapsed = start.elapsed().as_micros() as u64;
-    let full = spec_full_name(spec, argv);
-    let stat = srv.stats.commands.entry(full).or_default();
-    stat.calls += 1;
-    stat.usec += elapsed;
-    if reply.is_error() {
-        stat.failed_calls += 1;
+    // A command that blocks is counted once, when it is served or times out (Redis's
+    // updateStatsOnUnblock; a timeout is counted by `remove_waiter`).
+    if fx.block.is_none() {
+        let full = spec_full_name(spec, argv);
+        let stat = srv.stats.commands.entry(full).or_default();
+        stat.calls += 1;
+        stat.usec += elapsed;
+        if reply.is_error() {
+            stat.failed_calls += 1;
+        }
+        crate::latency::command_done(stat, spec.has(cmd::flags::FAST), elapsed);
+        srv.stats.total_commands_processed += 1;
     }
-    crate::latency::command_done(stat, spec.has(cmd::flags::FAST), elapsed);
-    srv.stats.total_commands_processed += 1;
     srv.dirty += fx.dirty;
     if !srv.loading {
         srv.pending_log.extend(fx.before);
