@@ -209,3 +209,36 @@ fn register_function_argument_errors() {
         }
     }
 }
+
+#[test]
+fn lua_globals_are_read_only() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let ro = |r: V| match r {
+        V::Error(e) => assert!(e.contains("Attempt to modify a readonly table"), "{e}"),
+        other => panic!("{other:?}"),
+    };
+    ro(c.cmd(&["EVAL", "redis = function() return 1 end", "0"]));
+    ro(c.cmd(&["EVAL", "redis.call = function() return 1 end", "0"]));
+    ro(c.cmd(&["EVAL", "_G = {}", "0"]));
+    ro(c.cmd(&["EVAL", "a = 10", "0"]));
+    ro(c.cmd(&["EVAL", "cjson.encode = nil", "0"]));
+    ro(c.cmd(&["EVAL", "setmetatable(_G, {})", "0"]));
+    ro(c.cmd(&["EVAL", "loadstring('redis = nil')()", "0"]));
+    match c.cmd(&["EVAL", "return undefined_name", "0"]) {
+        V::Error(e) => assert!(e.contains("Script attempted to access nonexistent global variable 'undefined_name'"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    // Later scripts still see the real `redis`.
+    assert_eq!(c.cmd(&["EVAL", "return redis.call('PING')", "0"]), V::Simple("PONG".into()));
+    // Function libraries: the load run sees only the library API; callbacks see the globals.
+    match c.cmd(&["FUNCTION", "LOAD", "#!lua name=l\nreturn math.random()"]) {
+        V::Error(e) => assert!(e.contains("nonexistent global variable 'math'"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    ro(c.cmd(&["FUNCTION", "LOAD", "#!lua name=l\na = 1"]));
+    let lib = "#!lua name=l\nredis.register_function('f', function() return {redis.call('PING'), type(math.floor)} end)\nredis.register_function('g', function() x = 1 end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]), V::bulk("l"));
+    assert_eq!(c.cmd(&["FCALL", "f", "0"]), V::Array(vec![V::Simple("PONG".into()), V::bulk("function")]));
+    ro(c.cmd(&["FCALL", "g", "0"]));
+}

@@ -292,30 +292,135 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     redis.raw_set("REDIS_VERSION", "7.2.4")?;
     redis.raw_set("REDIS_VERSION_NUM", 0x070204)?;
     g.raw_set("redis", redis)?;
-    // Globals protection: reading an undefined global or creating one is an error.
-    lua.load(
-        r#"
-        local sm, G = setmetatable, _G
-        local function ro(name)
-          local orig = rawget(_G, name)
-          local proxy = {}
-          sm(proxy, {__index = orig, __newindex = function() error("Attempt to modify a readonly table", 2) end, __metatable = false})
-          rawset(_G, name, proxy)
+    // Globals protection (Redis's luaSetErrorMetatable + readonly tables). Scripts do not run
+    // in the real globals table G but in an empty, read-only proxy P (the `vk_env` registry
+    // value): P -> S (read-only proxies of `redis`, `_G` = P) -> G -> an error for undefined
+    // names. Creating or replacing a global, changing a library table, or changing the
+    // metatable of a protected table raises "Attempt to modify a readonly table"; reading an
+    // undefined global raises "Script attempted to access nonexistent global variable".
+    // The server still writes KEYS/ARGV and redis.call into G and the real `redis` table.
+    let fn_helpers = lua.create_table()?;
+    let env: Table = lua
+        .load(
+            r#"
+        local sm, G, rawset_, type_, getfenv_, setfenv_, error_ = setmetatable, _G, rawset, type, getfenv, setfenv, error
+        local loadstring_, load_ = loadstring, load
+        local debug_registry = ...
+        local protected = sm({}, {__mode = 'k'})
+        local function ro_err() error_("Attempt to modify a readonly table", 2) end
+        local function ro_meta()
+          local m = {}
+          sm(m, {__newindex = ro_err, __metatable = false})
+          protected[m] = true
+          return m
         end
-        for _, n in ipairs({'string', 'table', 'math', 'bit', 'cjson', 'cmsgpack', 'struct'}) do ro(n) end
-        rawset(_G, 'setmetatable', function(t, m)
-          if rawequal(t, G) then error("\1Attempt to modify a readonly table", 2) end
+        local proxied = sm({}, {__mode = 'k'})
+        local function ro(orig)
+          local proxy = {}
+          sm(proxy, {__index = orig, __newindex = ro_err, __metatable = ro_meta()})
+          protected[proxy] = true
+          proxied[proxy] = orig
+          return proxy
+        end
+        for _, n in ipairs({'string', 'table', 'math', 'bit', 'cjson', 'cmsgpack', 'struct', 'coroutine'}) do
+          local t = rawget(G, n)
+          if t then rawset_(G, n, ro(t)) end
+        end
+        -- Strings' methods come from the read-only `string` (getmetatable("").__index == string).
+        local smt = getmetatable("")
+        if smt then rawset_(smt, '__index', rawget(G, 'string')) end
+        sm(G, {
+          __index = function(t, k) error_("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end,
+          __newindex = ro_err,
+          __metatable = ro_meta(),
+        })
+        protected[G] = true
+        local S = {redis = ro(rawget(G, 'redis'))}
+        sm(S, {__index = G, __newindex = ro_err, __metatable = ro_meta()})
+        protected[S] = true
+        local missing = function(t, k) error_("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
+        local P = {}
+        sm(P, {__index = S, __newindex = ro_err, __metatable = ro({__index = missing})})
+        protected[P] = true
+        rawset_(S, '_G', P)
+        -- Function libraries: one environment FE for every library's code and callbacks. While
+        -- FUNCTION LOAD runs the library's top level, FE shows only `redis` with the library API
+        -- (register_function, log, constants); at run time it shows the globals (`redis`
+        -- being the script API), as Redis 7 switches the globals' __index.
+        local R = rawget(G, 'redis')
+        local current_register = nil
+        local LRc = {
+          register_function = function(...)
+            if not current_register then error_("\1redis.register_function can only be called on FUNCTION LOAD command", 2) end
+            return current_register(...)
+          end,
+          log = rawget(R, 'log'),
+        }
+        for _, k in ipairs({'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'REDIS_VERSION', 'REDIS_VERSION_NUM'}) do
+          rawset_(LRc, k, rawget(R, k))
+        end
+        sm(LRc, {__index = missing, __newindex = ro_err, __metatable = ro_meta()})
+        protected[LRc] = true
+        local LoadAPI = {redis = ro(LRc)}
+        sm(LoadAPI, {__index = missing, __newindex = ro_err, __metatable = ro_meta()})
+        protected[LoadAPI] = true
+        local FE = {}
+        local RS = {redis = rawget(S, 'redis'), _G = FE}
+        sm(RS, {__index = G, __newindex = ro_err, __metatable = ro_meta()})
+        protected[RS] = true
+        local FM = {__index = RS, __newindex = ro_err}
+        FM.__metatable = ro({__index = ro(RS)})
+        sm(FE, FM)
+        protected[FE] = true
+        local fn = {env = FE}
+        fn.begin_load = function(reg) current_register = reg; FM.__index = LoadAPI end
+        fn.end_load = function() current_register = nil; FM.__index = RS end
+        rawset_(debug_registry, 'vk_fn', fn)
+        -- Errors raised "from C" in Redis (no position): marked with \1 for error_reply.
+        rawset_(G, 'setmetatable', function(t, m)
+          if protected[t] then error_("\1Attempt to modify a readonly table", 2) end
           return sm(t, m)
         end)
-        sm(_G, {
-          __index = function(t, k) error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end,
-          __newindex = function(t, k, v) error("Attempt to modify a readonly table", 2) end,
-          __metatable = false,
-        })
+        rawset_(G, 'rawset', function(t, k, v)
+          if protected[t] then error_("\1Attempt to modify a readonly table", 2) end
+          return rawset_(t, k, v)
+        end)
+        -- Iterating a library table sees its fields (not the empty proxy).
+        local next_ = next
+        rawset_(G, 'next', function(t, k) return next_(proxied[t] or t, k) end)
+        rawset_(G, 'pairs', function(t) return next_, proxied[t] or t, nil end)
+        local rawget_ = rawget
+        rawset_(G, 'rawget', function(t, k) return rawget_(proxied[t] or t, k) end)
+        -- Not offered to scripts (Redis 7.2): getfenv/setfenv would reach the real globals.
+        rawset_(G, 'getfenv', nil)
+        rawset_(G, 'setfenv', nil)
+        -- Binary chunks are refused (Redis: loadstring returns nil); loaded code sees P.
+        rawset_(G, 'loadstring', function(s, name)
+          if type_(s) == 'string' and s:byte(1) == 27 then return nil, 'binary code not allowed' end
+          local f, e = loadstring_(s, name)
+          if f then setfenv_(f, P) end
+          return f, e
+        end)
+        rawset_(G, 'load', function(fn, name)
+          local first = true
+          local f, e = load_(function()
+            local piece = fn()
+            if first then
+              first = false
+              if type_(piece) == 'string' and piece:byte(1) == 27 then return nil end
+            end
+            return piece
+          end, name)
+          if f then setfenv_(f, P) end
+          return f, e
+        end)
+        return P
         "#,
-    )
-    .set_name("=protect")
-    .exec()?;
+        )
+        .set_name("=protect")
+        .call(fn_helpers.clone())?;
+    lua.set_named_registry_value("vk_env", env)?;
+    lua.set_named_registry_value("vk_fn", fn_helpers.raw_get::<Table>("vk_fn")?)?;
     Ok(())
 }
 

@@ -212,6 +212,10 @@ impl Engine {
             .set_name("@user_script")
             .into_function()
             .map_err(|e| format!("ERR Error compiling script (new function): {}", lua_err_text(&e)))?;
+        // Scripts see the read-only globals proxy, never the real globals table.
+        if let Ok(env) = self.lua.named_registry_value::<Table>("vk_env") {
+            f.set_environment(env).map_err(|e| format!("ERR {e}"))?;
+        }
         let t: Table = match self.lua.named_registry_value::<Value>("vk_scripts") {
             Ok(Value::Table(t)) => t,
             _ => {
@@ -333,28 +337,17 @@ pub fn compile_library(lua: &Lua, code: &Bytes) -> Result<(Library, Vec<Function
                 }
             }
         })?;
-        // The loading environment: libraries, plus a `redis` table with register_function only.
-        let env = lua.create_table()?;
-        let g = lua.globals();
-        for k in ["string", "table", "math", "bit", "cjson", "struct", "cmsgpack", "pairs", "ipairs", "type", "tostring", "tonumber", "error", "pcall", "assert", "unpack", "select", "next", "setmetatable", "getmetatable", "rawget", "rawset", "rawequal", "xpcall", "redis", "_G"] {
-            let v: Value = g.raw_get(k)?;
-            env.raw_set(k, v)?;
-        }
-        let redis = lua.create_table()?;
-        redis.raw_set("register_function", register)?;
-        if let Ok(Value::Table(r)) = g.raw_get::<Value>("redis") {
-            let index: Function = lua
-                .load("local R = ...; return function(t, k) local v = R[k]; if v == nil then error(\"Script attempted to access nonexistent global variable '\" .. tostring(k) .. \"'\", 2) end; return v end")
-                .set_name("=redis_index")
-                .call(r)?;
-            let mt = lua.create_table()?;
-            mt.raw_set("__index", index)?;
-            redis.set_metatable(Some(mt));
-        }
-        env.raw_set("redis", redis)?;
-        env.raw_set("_G", env.clone())?;
+        // The libraries' shared environment (see `libs::install`): during the load it offers
+        // only `redis` with register_function/log; the callbacks later see the globals.
+        let helpers: Table = lua.named_registry_value("vk_fn")?;
+        let env: Table = helpers.raw_get("env")?;
         f.set_environment(env)?;
-        f.call::<()>(())
+        let begin: Function = helpers.raw_get("begin_load")?;
+        let end: Function = helpers.raw_get("end_load")?;
+        begin.call::<()>(register)?;
+        let r = f.call::<()>(());
+        end.call::<()>(())?;
+        r
     });
     if let Err(e) = res {
         if let Some(m) = err.borrow().clone() {
