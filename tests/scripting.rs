@@ -242,3 +242,31 @@ fn lua_globals_are_read_only() {
     assert_eq!(c.cmd(&["FCALL", "f", "0"]), V::Array(vec![V::Simple("PONG".into()), V::bulk("function")]));
     ro(c.cmd(&["FCALL", "g", "0"]));
 }
+
+#[test]
+fn script_looping_over_pcall_is_killed() {
+    let s = TestServer::start(&["--busy-reply-threshold", "100"]);
+    let mut runner = s.client();
+    let mut other = s.client();
+    assert_eq!(other.cmd(&["PING"]), V::Simple("PONG".into()));
+    for script in [
+        "local f = function() while 1 do redis.call('ping') end end while 1 do pcall(f) end",
+        "while 1 do pcall(function() local a = 0 for i = 1, 100 do a = a + i end end) end",
+    ] {
+        runner.send(&[b"EVAL", script.as_bytes(), b"0"]);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(other.cmd(&["SCRIPT", "KILL"]), V::ok());
+        let r = runner.read();
+        assert!(matches!(&r, V::Error(e) if e.contains("Script killed by user with SCRIPT KILL")), "{r:?}");
+        assert_eq!(other.cmd(&["PING"]), V::Simple("PONG".into()));
+    }
+    // Functions too (FUNCTION KILL).
+    let lib = "#!lua name=l\nredis.register_function{function_name='f', callback=function() while 1 do pcall(function() while 1 do end end) end end, flags={'no-writes'}}";
+    assert_eq!(other.cmd(&["FUNCTION", "LOAD", lib]), V::bulk("l"));
+    runner.send(&[b"FCALL", b"f", b"0"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(other.cmd(&["FUNCTION", "KILL"]), V::ok());
+    let r = runner.read();
+    assert!(matches!(&r, V::Error(e) if e.contains("killed")), "{r:?}");
+    assert_eq!(runner.cmd(&["EVAL", "return 1", "0"]), V::Int(1));
+}

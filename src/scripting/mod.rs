@@ -497,8 +497,13 @@ pub fn run(srv: &mut Server, caller: &mut Client, target: Target, keys: Vec<Byte
     STATE.is_function.store(is_fn, Ordering::SeqCst);
     STATE.threshold_ms.store(state.borrow().srv.config.busy_reply_threshold as i64, Ordering::SeqCst);
     STATE.running_since.store(crate::util::now_ms(), Ordering::SeqCst);
-    lua.set_hook(HookTriggers::new().every_nth_instruction(10_000), |_lua, _dbg| {
+    lua.set_hook(HookTriggers::new().every_nth_instruction(10_000), |lua, _dbg| {
         if STATE.kill_requested.load(Ordering::SeqCst) {
+            // From now on every instruction raises, so a script looping over pcall() cannot
+            // swallow the kill (Redis's luaMaskCountHook re-arms itself on every line).
+            lua.set_hook(HookTriggers::new().every_nth_instruction(1), |_lua, _dbg| {
+                Err(mlua::Error::RuntimeError("ERR Script killed by user with SCRIPT KILL...".into()))
+            });
             return Err(mlua::Error::RuntimeError("ERR Script killed by user with SCRIPT KILL...".into()));
         }
         Ok(VmState::Continue)
