@@ -270,3 +270,24 @@ fn script_looping_over_pcall_is_killed() {
     assert!(matches!(&r, V::Error(e) if e.contains("killed")), "{r:?}");
     assert_eq!(runner.cmd(&["EVAL", "return 1", "0"]), V::Int(1));
 }
+
+#[test]
+fn function_load_times_out() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let t0 = std::time::Instant::now();
+    assert_eq!(
+        c.cmd(&["FUNCTION", "LOAD", "#!lua name=lib\nlocal a = 1\nwhile 1 do a = a + 1 end"]),
+        V::err("ERR Error registering functions: ERR FUNCTION LOAD timeout")
+    );
+    assert!(t0.elapsed() >= std::time::Duration::from_millis(450), "{:?}", t0.elapsed());
+    // Nothing was registered; the server goes on, and a normal library loads.
+    assert_eq!(c.cmd(&["FUNCTION", "LIST"]), V::Array(vec![]));
+    let lib = "#!lua name=lib\nredis.register_function('f', function() return 1 end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]), V::bulk("lib"));
+    assert_eq!(c.cmd(&["FCALL", "f", "0"]), V::Int(1));
+    // The limit is for the load run only: a function may run longer.
+    let slow = "#!lua name=slow\nredis.register_function('g', function() local t = redis.call('TIME')[1] local n = 0 while n < 3e7 do n = n + 1 end return 1 end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", slow]), V::bulk("slow"));
+    assert_eq!(c.cmd(&["FCALL", "g", "0"]), V::Int(1));
+}

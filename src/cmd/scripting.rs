@@ -144,8 +144,8 @@ fn script_help(_ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
 }
 
 /// Stores a library in the server (replacing one with the same name when `replace`).
-fn install_library(ctx: &mut Ctx, code: Bytes, replace: bool) -> Result<String, Reply> {
-    let name = sc::validate_library(&ctx.srv.function_libraries, &code, replace).map_err(Reply::Error)?;
+fn install_library(ctx: &mut Ctx, code: Bytes, replace: bool, timeout_ms: u64) -> Result<String, Reply> {
+    let name = sc::validate_library_timeout(&ctx.srv.function_libraries, &code, replace, timeout_ms).map_err(Reply::Error)?;
     ctx.srv.function_libraries.retain(|c| crate::server::library_name(c).as_deref() != Some(name.as_str()));
     ctx.srv.function_libraries.push(code);
     Ok(name)
@@ -165,7 +165,7 @@ fn function_load(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     if argv.len() < 3 || i != argv.len() - 1 {
         return Reply::Error("ERR Function code is missing".into());
     }
-    match install_library(ctx, argv[argv.len() - 1].clone(), replace) {
+    match install_library(ctx, argv[argv.len() - 1].clone(), replace, sc::LOAD_TIMEOUT_MS) {
         Ok(name) => {
             ctx.fx.dirty += 1;
             Reply::Bulk(Bytes::from(name))
@@ -282,7 +282,7 @@ fn function_restore(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     }
     for code in libs {
         let code = Bytes::from(code);
-        if let Err(e) = install_library(ctx, code, policy == "replace") {
+        if let Err(e) = install_library(ctx, code, policy == "replace", 0) {
             ctx.srv.function_libraries = saved;
             // RESTORE words the collision without quotes (as Redis's libraryJoin).
             return match e {

@@ -295,6 +295,16 @@ pub fn lua_err_text(e: &mlua::Error) -> String {
 /// Runs a library's code in a loading environment that only offers `redis.register_function`
 /// (and the usual libraries); returns the library and its functions.
 pub fn compile_library(lua: &Lua, code: &Bytes) -> Result<(Library, Vec<FunctionDef>), String> {
+    compile_library_timeout(lua, code, 0)
+}
+
+/// FUNCTION LOAD's limit for a library's top-level code (Redis's LOAD_TIMEOUT_MS).
+pub const LOAD_TIMEOUT_MS: u64 = 500;
+
+/// [`compile_library`] with a time limit (ms, 0 = none) for the library's top-level code: past
+/// it the load fails with "FUNCTION LOAD timeout" (raised on every instruction from then on,
+/// so pcall cannot swallow it).
+pub fn compile_library_timeout(lua: &Lua, code: &Bytes, timeout_ms: u64) -> Result<(Library, Vec<FunctionDef>), String> {
     let name = crate::server::library_name(code).ok_or_else(|| "ERR Missing library metadata".to_string())?;
     let first = code.split(|&c| c == b'\n').next().unwrap_or(&[]);
     let shebang = String::from_utf8_lossy(first).into_owned();
@@ -345,7 +355,22 @@ pub fn compile_library(lua: &Lua, code: &Bytes) -> Result<(Library, Vec<Function
         let begin: Function = helpers.raw_get("begin_load")?;
         let end: Function = helpers.raw_get("end_load")?;
         begin.call::<()>(register)?;
+        if timeout_ms > 0 {
+            let start = std::time::Instant::now();
+            lua.set_hook(HookTriggers::new().every_nth_instruction(100_000), move |lua, _dbg| {
+                if start.elapsed().as_millis() as u64 > timeout_ms {
+                    lua.set_hook(HookTriggers::new().every_nth_instruction(1), |_lua, _dbg| {
+                        Err(mlua::Error::RuntimeError("\u{1}FUNCTION LOAD timeout".into()))
+                    });
+                    return Err(mlua::Error::RuntimeError("\u{1}FUNCTION LOAD timeout".into()));
+                }
+                Ok(VmState::Continue)
+            });
+        }
         let r = f.call::<()>(());
+        if timeout_ms > 0 {
+            lua.remove_hook();
+        }
         end.call::<()>(())?;
         r
     });
@@ -355,6 +380,8 @@ pub fn compile_library(lua: &Lua, code: &Bytes) -> Result<(Library, Vec<Function
         }
         let text = lua_err_text(&e);
         let first = text.lines().next().unwrap_or("").trim_end();
+        // Errors raised "from C" (marked \u{1}) carry no position.
+        let first = first.rsplit('\u{1}').next().unwrap_or(first);
         return Err(format!("ERR Error registering functions: ERR {first}"));
     }
     let fns = std::mem::take(&mut *registered.borrow_mut());
@@ -428,8 +455,13 @@ fn register_function(lib: &str, args: MultiValue, existing: &[FunctionDef]) -> R
 
 /// Validates a library before `Server::load_function_library` stores it.
 pub fn validate_library(srv_libs: &[Bytes], code: &Bytes, replace: bool) -> Result<String, String> {
+    validate_library_timeout(srv_libs, code, replace, 0)
+}
+
+/// [`validate_library`] with a time limit for the new library's top-level code (FUNCTION LOAD).
+pub fn validate_library_timeout(srv_libs: &[Bytes], code: &Bytes, replace: bool, timeout_ms: u64) -> Result<String, String> {
     let eng = ENGINE.lock();
-    let (lib, fns) = compile_library(&eng.lua, code)?;
+    let (lib, fns) = compile_library_timeout(&eng.lua, code, timeout_ms)?;
     for other in srv_libs {
         let Ok((olib, ofns)) = compile_library(&eng.lua, other) else { continue };
         if olib.name == lib.name {

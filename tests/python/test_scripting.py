@@ -388,3 +388,12 @@ def test_function_globals_protection(same, vk):
         vk.execute_command("FCALL", "f2", "0")
     assert str(e.value) == "redis.register_function can only be called on FUNCTION LOAD command script: on @user_function:4."
     same("FUNCTION", "FLUSH")
+
+
+def test_function_load_timeout(same):
+    same("FUNCTION", "FLUSH")
+    same("FUNCTION", "LOAD", "#!lua name=lib\nlocal a = 1\nwhile 1 do a = a + 1 end")
+    same("FUNCTION", "LIST")
+    same("FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 1 end)")
+    same("FCALL", "f", "0")
+    same("FUNCTION", "FLUSH")
