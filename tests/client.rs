@@ -445,3 +445,31 @@ fn pause_write_lets_read_only_scripts_through() {
     assert_eq!(w2.read(), V::Int(1));
     assert_eq!(r.cmd(&["EVAL", "return redis.call('publish','ch','msg')", "0"]), V::Int(0));
 }
+
+fn expired_keys(c: &mut Client) -> i64 {
+    let info = c.cmd(&["INFO", "stats"]).text();
+    info.lines().find_map(|l| l.strip_prefix("expired_keys:")).map(|v| v.trim().parse().unwrap()).unwrap()
+}
+
+#[test]
+fn expiry_is_paused_with_client_pause() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let before = expired_keys(&mut c);
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    c.cmd(&["SET", "a", "1", "PX", "10"]);
+    c.cmd(&["SET", "b", "1", "PX", "10"]);
+    c.cmd(&["CLIENT", "PAUSE", "50000", "WRITE"]);
+    assert_eq!(c.cmd(&["EXEC"]).array().len(), 3);
+    std::thread::sleep(Duration::from_millis(300));
+    // Logically expired (reads miss), but neither lazy nor active expiry deletes them.
+    assert_eq!(c.cmd(&["GET", "a"]), V::Nil);
+    assert_eq!(c.cmd(&["EXISTS", "a", "b"]), V::Int(0));
+    assert_eq!(c.cmd(&["TTL", "b"]), V::Int(-2));
+    assert_eq!(expired_keys(&mut c), before);
+    assert_eq!(c.cmd(&["CLIENT", "UNPAUSE"]), V::ok());
+    c.cmd(&["GET", "a"]);
+    c.cmd(&["GET", "b"]);
+    assert_eq!(expired_keys(&mut c), before + 2);
+    assert_eq!(c.cmd(&["DBSIZE"]), V::Int(0));
+}

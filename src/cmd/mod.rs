@@ -403,13 +403,24 @@ impl<'a> Ctx<'a> {
         expired
     }
 
+    /// [`Ctx::expire_if_needed`] for read lookups: while CLIENT PAUSE holds (WRITE or ALL), an
+    /// expired key reads as missing but is not deleted (Redis pauses expiry with the writes).
+    fn expired_for_read(&mut self, key: &[u8]) -> bool {
+        if self.srv.pause_until != 0 && self.now < self.srv.pause_until {
+            return self.srv.dbs[self.client.db].get(key).is_some_and(|e| self.is_expired(e));
+        }
+        self.expire_if_needed(key)
+    }
+
     /// Looks a key up for reading: expires it if needed, updates its access time and the
     /// keyspace hit/miss counters.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&Value> {
-        self.expire_if_needed(key);
-        self.unspill(key);
+        let expired = self.expired_for_read(key);
+        if !expired {
+            self.unspill(key);
+        }
         let db = self.client.db;
-        let found = self.srv.dbs[db].get(key).is_some();
+        let found = !expired && self.srv.dbs[db].get(key).is_some();
         if found {
             self.srv.stats.keyspace_hits += 1;
             self.touch_key(key, false);
@@ -423,7 +434,9 @@ impl<'a> Ctx<'a> {
 
     /// Looks a key up without touching statistics or access time (TYPE-like internal reads).
     pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
-        self.expire_if_needed(key);
+        if self.expired_for_read(key) {
+            return None;
+        }
         self.srv.dbs[self.client.db].get(key)
     }
 
@@ -460,8 +473,7 @@ impl<'a> Ctx<'a> {
 
     /// True if the key exists (after expiry).
     pub fn exists(&mut self, key: &[u8]) -> bool {
-        self.expire_if_needed(key);
-        self.srv.dbs[self.client.db].get(key).is_some()
+        !self.expired_for_read(key) && self.srv.dbs[self.client.db].get(key).is_some()
     }
 
     /// Stores `value` at `key` like Redis's `setKey`: replaces any value, clears the expiry
