@@ -466,7 +466,11 @@ fn expiry_is_paused_with_client_pause() {
     assert_eq!(c.cmd(&["GET", "a"]), V::Nil);
     assert_eq!(c.cmd(&["EXISTS", "a", "b"]), V::Int(0));
     assert_eq!(c.cmd(&["TTL", "b"]), V::Int(-2));
+    let scan = c.cmd(&["SCAN", "0"]);
+    assert_eq!(scan.array()[1], V::Array(vec![]));
+    c.cmd(&["RANDOMKEY"]);
     assert_eq!(expired_keys(&mut c), before);
+    assert_eq!(c.cmd(&["DBSIZE"]), V::Int(2));
     assert_eq!(c.cmd(&["CLIENT", "UNPAUSE"]), V::ok());
     c.cmd(&["GET", "a"]);
     c.cmd(&["GET", "b"]);

@@ -255,7 +255,7 @@ fn scan_impl(ctx: &mut Ctx, argv: &[Bytes]) -> Result<Reply, Reply> {
     let mut keys = Vec::with_capacity(found.len());
     for (k, expired) in found {
         if expired {
-            ctx.expire_if_needed(&k);
+            ctx.expired_for_read(&k);
             continue;
         }
         keys.push(Reply::bulk_slice(&k));
@@ -270,7 +270,7 @@ fn randomkey(ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
         let db = ctx.client.db;
         let srv = &mut *ctx.srv;
         let Some(key) = srv.dbs[db].random_entry(&mut srv.rng).map(|e| e.key.clone()) else { return Reply::Nil };
-        if ctx.expire_if_needed(&key) {
+        if ctx.expired_for_read(&key) {
             continue;
         }
         return Reply::bulk_slice(&key);

@@ -405,7 +405,7 @@ impl<'a> Ctx<'a> {
 
     /// [`Ctx::expire_if_needed`] for read lookups: while CLIENT PAUSE holds (WRITE or ALL), an
     /// expired key reads as missing but is not deleted (Redis pauses expiry with the writes).
-    fn expired_for_read(&mut self, key: &[u8]) -> bool {
+    pub fn expired_for_read(&mut self, key: &[u8]) -> bool {
         if self.srv.pause_until != 0 && self.now < self.srv.pause_until {
             return self.srv.dbs[self.client.db].get(key).is_some_and(|e| self.is_expired(e));
         }
