@@ -540,6 +540,7 @@ pub fn run(srv: &mut Server, caller: &mut Client, target: Target, keys: Vec<Byte
         }
         Ok(VmState::Continue)
     });
+    let counted_reply = std::cell::Cell::new(false);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| lua.scope(|scope| {
         let st = &state;
         let call = scope.create_function_mut(move |lua, args: MultiValue| redis_call(lua, st, args, true))?;
@@ -572,7 +573,15 @@ pub fn run(srv: &mut Server, caller: &mut Client, target: Target, keys: Vec<Byte
         // Booleans convert by the script's protocol (redis.setresp), as Redis does.
         let resp = st.borrow().script_resp;
         let out = match r {
-            Ok(v) => Ok(lua_to_reply(&v, resp, 0)),
+            Ok(v) => {
+                // An error table from redis.pcall, returned as is: already counted.
+                if let Value::Table(t) = &v {
+                    if matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true))) {
+                        counted_reply.set(true);
+                    }
+                }
+                Ok(lua_to_reply(&v, resp, 0))
+            }
             Err(e) => Err(e),
         };
         redis.raw_set("call", Value::Nil)?;
@@ -586,10 +595,24 @@ pub fn run(srv: &mut Server, caller: &mut Client, target: Target, keys: Vec<Byte
     STATE.kill_requested.store(false, Ordering::SeqCst);
     let _ = lua.gc_step();
     let call_line = state.borrow().err_line;
-    match result {
-        Ok(Ok(reply)) => reply,
-        Ok(Err(e)) | Err(e) => error_reply(&e, &sha, is_fn, call_line),
+    let (reply, counted) = match result {
+        Ok(Ok(reply)) => (reply, counted_reply.get()),
+        Ok(Err(e)) | Err(e) => (error_reply(&e, &sha, is_fn, call_line), find_table_err(&e)),
+    };
+    // An error from redis.call/pcall was counted when the command failed; the caller counts the
+    // script's error reply: take one off so it is counted once (Redis's
+    // ignore_error_stats_update).
+    if counted {
+        if let Reply::Error(msg) = &reply {
+            let srv = &mut *state.borrow_mut().srv;
+            srv.stats.total_error_replies = srv.stats.total_error_replies.saturating_sub(1);
+            let code = msg.split(' ').next().unwrap_or("ERR");
+            if let Some(n) = srv.stats.errors.get_mut(code) {
+                *n = n.saturating_sub(1);
+            }
+        }
     }
+    reply
 }
 
 fn error_reply(e: &mlua::Error, _sha: &str, is_fn: bool, call_line: Option<i32>) -> Reply {
@@ -690,6 +713,11 @@ fn redis_call(lua: &Lua, st: &RefCell<RunState>, args: MultiValue, raise_errors:
     let vals: Vec<Value> = args.into_iter().collect();
     let n = vals.len();
     let fail = |lua: &Lua, msg: String| -> mlua::Result<MultiValue> {
+        // Counted once, here (Redis: when the command fails); a script error reply carrying
+        // it is not counted again (see `run`).
+        if let Ok(mut s) = st.try_borrow_mut() {
+            crate::server::count_error(s.srv, &Reply::Error(msg.clone()));
+        }
         if raise_errors {
             let line = (0..6).find_map(|lvl| {
                 let d = lua.inspect_stack(lvl)?;
@@ -703,6 +731,7 @@ fn redis_call(lua: &Lua, st: &RefCell<RunState>, args: MultiValue, raise_errors:
         } else {
             let t = lua.create_table()?;
             t.raw_set("err", msg)?;
+            t.raw_set("ignore_error_stats_update", true)?;
             Ok(MultiValue::from_iter([Value::Table(t)]))
         }
     };
@@ -716,7 +745,7 @@ fn redis_call(lua: &Lua, st: &RefCell<RunState>, args: MultiValue, raise_errors:
             None => return fail(lua, "ERR Lua redis lib command arguments must be strings or integers".into()),
         }
     }
-    let (spec, _) = match crate::server::resolve(&argv) {
+    let (spec, full_name) = match crate::server::resolve(&argv) {
         Ok(x) => x,
         Err(Reply::Error(e)) => {
             let e = if e.starts_with("ERR unknown command") {
@@ -739,6 +768,7 @@ fn redis_call(lua: &Lua, st: &RefCell<RunState>, args: MultiValue, raise_errors:
     // Read-only scripts refuse may-replicate commands too (PUBLISH, PFCOUNT...), as Redis's
     // scriptVerifyWriteCommandAllow: they must not slip through CLIENT PAUSE WRITE.
     if s.no_writes && !is_write && spec.has(crate::cmd::flags::MAY_REPLICATE) {
+        s.srv.stats.commands.entry(full_name).or_default().rejected_calls += 1;
         drop(guard);
         return fail(lua, "ERR Write commands are not allowed from read-only scripts.".into());
     }
@@ -753,6 +783,7 @@ fn redis_call(lua: &Lua, st: &RefCell<RunState>, args: MultiValue, raise_errors:
             None
         };
         if let Some(e) = refusal {
+            s.srv.stats.commands.entry(full_name).or_default().rejected_calls += 1;
             drop(guard);
             return fail(lua, e);
         }
@@ -767,7 +798,6 @@ fn redis_call(lua: &Lua, st: &RefCell<RunState>, args: MultiValue, raise_errors:
         }
     }
     if let Reply::Error(e) = &reply {
-        crate::server::count_error(s.srv, &reply);
         let e = e.clone();
         drop(guard);
         return fail(lua, e);

@@ -397,3 +397,54 @@ def test_function_load_timeout(same):
     same("FUNCTION", "LOAD", "#!lua name=lib\nredis.register_function('f', function() return 1 end)")
     same("FCALL", "f", "0")
     same("FUNCTION", "FLUSH")
+
+
+def _error_stats(c, cmds):
+    info = c.info("all")
+    out = {}
+    for k, v in info.items():
+        if k == "total_error_replies" or k.startswith("errorstat_"):
+            out[k] = v
+        for name in cmds:
+            if k == f"cmdstat_{name}":
+                # usec figures differ between servers
+                out[k] = {f: x for f, x in v.items() if not f.startswith("usec")}
+    return out
+
+
+def test_script_error_stats(vk, valkey):
+    # An error from redis.call/pcall is counted once (when the command fails), whether the
+    # script raises it, returns the pcall table or swallows it; a refused command counts as
+    # rejected_calls.
+    cases = [
+        ("EVAL", "return redis.call('select', 99)", "0"),
+        ("EVAL", "local t = redis.pcall('select', 99) return 1", "0"),
+        ("EVAL", "return redis.pcall('select', 99)", "0"),
+        ("EVAL", "return pcall(redis.call, 'select', 99)", "0"),
+        ("EVAL_RO", "return redis.call('set', 'x', 'y')", "1", "x"),
+        ("EVAL_RO", "local t = redis.pcall('set', 'x', 'y') return 1", "1", "x"),
+        ("EVAL", "return redis.call('nosuchcommand')", "0"),
+        ("EVAL", "return redis.error_reply('MY_ERR x')", "0"),
+    ]
+    for case in cases:
+        for c in (vk, valkey):
+            c.execute_command("CONFIG", "RESETSTAT")
+            reply(c, *case)
+        a = _error_stats(vk, ["select", "set", "eval", "eval_ro"])
+        b = _error_stats(valkey, ["select", "set", "eval", "eval_ro"])
+        assert a == b, f"{case!r}: vaultkey={a!r} valkey={b!r}"
+        assert any(k.startswith("cmdstat_eval") for k in a), a
+    for c in (vk, valkey):
+        c.execute_command("CONFIG", "SET", "maxmemory", "1")
+    try:
+        for case in [("EVAL", "return redis.call('set', 'x', 'y')", "1", "x"),
+                     ("EVAL", "return redis.pcall('set', 'x', 'y')", "1", "x")]:
+            for c in (vk, valkey):
+                c.execute_command("CONFIG", "RESETSTAT")
+                reply(c, *case)
+            a = _error_stats(vk, ["set", "eval"])
+            b = _error_stats(valkey, ["set", "eval"])
+            assert a == b, f"{case!r}: vaultkey={a!r} valkey={b!r}"
+    finally:
+        for c in (vk, valkey):
+            c.execute_command("CONFIG", "SET", "maxmemory", "0")
