@@ -457,10 +457,7 @@ impl Server {
 
 /// The `name=` of a library's `#!lua name=<name>` shebang line.
 pub fn library_name(code: &[u8]) -> Option<String> {
-    let first = code.split(|&c| c == b'\n').next()?;
-    let line = std::str::from_utf8(first).ok()?;
-    let rest = line.strip_prefix("#!")?;
-    rest.split_whitespace().find_map(|p| p.strip_prefix("name=")).map(|s| s.to_string())
+    crate::scripting::library_metadata(code).ok().map(|(_, name)| name)
 }
 
 /// What the connection must do after a command.

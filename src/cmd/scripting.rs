@@ -185,11 +185,21 @@ fn function_delete(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     Reply::ok()
 }
 
+/// Redis's addReplySubcommandSyntaxError (the subcommand as given, the command upper-cased).
+fn subcommand_syntax_error(argv: &[Bytes]) -> Reply {
+    Reply::Error(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        String::from_utf8_lossy(&argv[1]),
+        String::from_utf8_lossy(&argv[0]).to_ascii_uppercase()
+    ))
+}
+
 fn function_flush(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     match argv.len() {
         2 => {}
         3 if is(&argv[2], "async") || is(&argv[2], "sync") => {}
-        _ => return Reply::Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option".into()),
+        3 => return Reply::Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option".into()),
+        _ => return subcommand_syntax_error(argv),
     }
     ctx.srv.clear_functions();
     ctx.fx.dirty += 1;
@@ -203,13 +213,13 @@ fn function_list(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     while i < argv.len() {
         if is(&argv[i], "withcode") {
             if withcode {
-                return Reply::Error("ERR Unknown argument withcode".into());
+                return Reply::Error(format!("ERR Unknown argument {}", String::from_utf8_lossy(&argv[i])));
             }
             withcode = true;
             i += 1;
         } else if is(&argv[i], "libraryname") {
             if pattern.is_some() {
-                return Reply::Error("ERR Unknown library name given twice".into());
+                return Reply::Error(format!("ERR Unknown argument {}", String::from_utf8_lossy(&argv[i])));
             }
             if i + 1 >= argv.len() {
                 return Reply::Error("ERR library name argument was not given".into());
@@ -270,7 +280,7 @@ fn function_restore(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             return Reply::Error("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.".into());
         }
     } else if argv.len() > 4 {
-        return Reply::Error("ERR Unknown argument given".into());
+        return subcommand_syntax_error(argv);
     }
     let libs = match vk_storage::rdb::parse_function_payload(&argv[2]) {
         Ok(l) => l,

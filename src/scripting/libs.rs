@@ -249,12 +249,15 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
         "error_reply",
         lua.create_function(|lua, s: mlua::String| {
             let t = lua.create_table()?;
-            let mut msg = s.to_string_lossy().to_string();
-            if !msg.starts_with('-') {
-                msg = msg.to_string();
-            } else {
-                msg = msg[1..].to_string();
-            }
+            // Redis 7.2 (luaRedisErrorReplyCommand + luaPushErrorBuff): "-" is prepended when
+            // missing; the first word is the error code, or "ERR" when there is only one word;
+            // trailing CR/LF is trimmed.
+            let raw = s.to_string_lossy().to_string();
+            let body = raw.strip_prefix('-').unwrap_or(&raw);
+            let msg = match body.split_once(' ') {
+                Some((code, rest)) => format!("{code} {}", rest.trim_matches(|c| c == '\r' || c == '\n')),
+                None => format!("ERR {}", body.trim_matches(|c| c == '\r' || c == '\n')),
+            };
             t.raw_set("err", msg)?;
             Ok(t)
         })?,
@@ -348,6 +351,14 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
         -- (register_function, log, constants); at run time it shows the globals (`redis`
         -- being the script API), as Redis 7 switches the globals' __index.
         local R = rawget(G, 'redis')
+        -- redis.sha1hex: exactly one argument; anything but a string or number hashes as "".
+        local sha1hex_, select_ = rawget(R, 'sha1hex'), select
+        rawset_(R, 'sha1hex', function(...)
+          if select_('#', ...) ~= 1 then error_("\1wrong number of arguments", 2) end
+          local v = ...
+          if type_(v) ~= 'string' and type_(v) ~= 'number' then v = '' end
+          return sha1hex_(v)
+        end)
         local current_register = nil
         local LRc = {
           register_function = function(...)

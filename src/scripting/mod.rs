@@ -292,6 +292,35 @@ pub fn lua_err_text(e: &mlua::Error) -> String {
     }
 }
 
+/// A library's shebang (`#!<engine> name=<name>`), split as Redis's sdssplitargs (quotes
+/// allowed): returns the engine and the library name, or Redis's metadata error.
+pub fn library_metadata(code: &[u8]) -> Result<(String, String), String> {
+    if !code.starts_with(b"#!") {
+        return Err("ERR Missing library metadata".into());
+    }
+    let Some(end) = code.iter().position(|&c| c == b'\n') else {
+        return Err("ERR Invalid library metadata".into());
+    };
+    let parts = match crate::resp::split_args(&code[..end]) {
+        Some(p) if !p.is_empty() => p,
+        _ => return Err("ERR Invalid library metadata".into()),
+    };
+    let engine = String::from_utf8_lossy(&parts[0][2.min(parts[0].len())..]).into_owned();
+    let mut name = None;
+    for part in &parts[1..] {
+        if part.len() >= 5 && part[..5].eq_ignore_ascii_case(b"name=") {
+            if name.is_some() {
+                return Err("ERR Invalid metadata value, name argument was given multiple times".into());
+            }
+            name = Some(String::from_utf8_lossy(&part[5..]).into_owned());
+            continue;
+        }
+        return Err(format!("ERR Invalid metadata value given: {}", String::from_utf8_lossy(part)));
+    }
+    let name = name.ok_or_else(|| "ERR Library name was not given".to_string())?;
+    Ok((engine, name))
+}
+
 /// Runs a library's code in a loading environment that only offers `redis.register_function`
 /// (and the usual libraries); returns the library and its functions.
 pub fn compile_library(lua: &Lua, code: &Bytes) -> Result<(Library, Vec<FunctionDef>), String> {
@@ -305,17 +334,10 @@ pub const LOAD_TIMEOUT_MS: u64 = 500;
 /// it the load fails with "FUNCTION LOAD timeout" (raised on every instruction from then on,
 /// so pcall cannot swallow it).
 pub fn compile_library_timeout(lua: &Lua, code: &Bytes, timeout_ms: u64) -> Result<(Library, Vec<FunctionDef>), String> {
-    let name = crate::server::library_name(code).ok_or_else(|| "ERR Missing library metadata".to_string())?;
+    let (engine, name) = library_metadata(code)?;
     let first = code.split(|&c| c == b'\n').next().unwrap_or(&[]);
-    let shebang = String::from_utf8_lossy(first).into_owned();
-    let engine = shebang[2..].split(' ').next().unwrap_or("");
     if !engine.eq_ignore_ascii_case("lua") {
         return Err(format!("ERR Engine '{engine}' not found"));
-    }
-    for p in shebang[2..].split(' ').skip(1).filter(|s| !s.is_empty()) {
-        if !p.starts_with("name=") {
-            return Err(format!("ERR Invalid metadata value given: {p}"));
-        }
     }
     if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
         return Err("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long".into());

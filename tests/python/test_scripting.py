@@ -448,3 +448,24 @@ def test_script_error_stats(vk, valkey):
     finally:
         for c in (vk, valkey):
             c.execute_command("CONFIG", "SET", "maxmemory", "0")
+
+
+def test_error_reply_sha1hex_and_function_arg_errors(same):
+    for a in ["FOO", "-FOO bar", "x\r\n", "", "-", "my error", "MY_ERR_CODE custom msg"]:
+        same("EVAL", "return redis.error_reply(ARGV[1])", "0", a)
+    for script in ["return redis.sha1hex(1)", "return redis.sha1hex({})", "return redis.sha1hex(nil)",
+                   "redis.sha1hex()", "return redis.sha1hex(1.5)", "return redis.sha1hex('abc')"]:
+        same("EVAL", script, "0")
+    same("FUNCTION", "FLUSH")
+    fn = "\nredis.register_function('foo', function() return 1 end)"
+    for shebang in ["#!lua", "#!lua name=foo name=bar", '#!lua name="foo"', "#!lua name=foo x=1",
+                    "#!lua name=", "#!lua NAME=bar", '#!lua name="unterminated', "#!js name=x"]:
+        same("FUNCTION", "LOAD", "REPLACE", shebang + fn)
+    same("FUNCTION", "LOAD", "REPLACE", "#!lua name=x")
+    same("FUNCTION", "LOAD", "REPLACE", "x")
+    same("FUNCTION", "LIST", "LIBRARYNAME", "a", "LIBRARYNAME", "b")
+    same("FUNCTION", "LIST", "WITHCODE", "WITHCODE")
+    same("FUNCTION", "FLUSH", "bad_arg")
+    same("FUNCTION", "FLUSH", "SYNC", "extra")
+    same("FUNCTION", "RESTORE", "a", "b", "c")
+    same("FUNCTION", "FLUSH")
