@@ -291,3 +291,31 @@ fn function_load_times_out() {
     assert_eq!(c.cmd(&["FUNCTION", "LOAD", slow]), V::bulk("slow"));
     assert_eq!(c.cmd(&["FCALL", "g", "0"]), V::Int(1));
 }
+
+#[test]
+fn function_stats_answers_while_a_function_is_busy() {
+    let s = TestServer::start(&["--busy-reply-threshold", "50"]);
+    let mut runner = s.client();
+    let mut other = s.client();
+    let lib = "#!lua name=t\nredis.register_function('test', function() local a = 1 while true do a = a + 1 end end)";
+    assert_eq!(other.cmd(&["FUNCTION", "LOAD", lib]), V::bulk("t"));
+    runner.send(&[b"FCALL", b"test", b"0"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(matches!(other.cmd(&["PING"]), V::Error(e) if e.starts_with("BUSY")));
+    let stats = other.cmd(&["FUNCTION", "STATS"]);
+    let a = stats.array();
+    assert_eq!(a[0], V::bulk("running_script"));
+    let running = a[1].array();
+    assert_eq!(running[0], V::bulk("name"));
+    assert_eq!(running[1], V::bulk("test"));
+    assert_eq!(running[2], V::bulk("command"));
+    assert_eq!(running[3], V::bulks(&["FCALL", "test", "0"]));
+    assert_eq!(running[4], V::bulk("duration_ms"));
+    assert!(running[5].int() >= 200, "{running:?}");
+    assert_eq!(a[2], V::bulk("engines"));
+    assert_eq!(other.cmd(&["FUNCTION", "KILL"]), V::ok());
+    assert!(matches!(runner.read(), V::Error(_)));
+    // Nothing runs: running_script is nil.
+    let stats = other.cmd(&["FUNCTION", "STATS"]);
+    assert_eq!(stats.array()[1], V::Nil);
+}

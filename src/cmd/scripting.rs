@@ -70,7 +70,10 @@ fn fcall_generic(ctx: &mut Ctx, argv: &[Bytes], ro: bool) -> Reply {
         Err(e) => return e,
     };
     let name = String::from_utf8_lossy(&argv[1]).into_owned();
-    sc::run(ctx.srv, ctx.client, Target::Function { name }, keys, args, ro)
+    *sc::RUNNING_FUNCTION.lock() = Some((name.clone(), argv.to_vec()));
+    let r = sc::run(ctx.srv, ctx.client, Target::Function { name }, keys, args, ro);
+    *sc::RUNNING_FUNCTION.lock() = None;
+    r
 }
 fn fcall(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     fcall_generic(ctx, argv, false)
@@ -307,21 +310,12 @@ fn function_restore(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
 
 fn function_stats(ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
     let libs = ctx.srv.function_libraries.clone();
-    let mut eng = ENGINE.lock();
-    eng.sync_libraries(&libs);
-    Reply::Map(vec![
-        (Reply::Bulk("running_script".into()), Reply::Nil),
-        (
-            Reply::Bulk("engines".into()),
-            Reply::Map(vec![(
-                Reply::Bulk("LUA".into()),
-                Reply::Map(vec![
-                    (Reply::Bulk("libraries_count".into()), Reply::Int(eng.libraries.len() as i64)),
-                    (Reply::Bulk("functions_count".into()), Reply::Int(eng.functions.len() as i64)),
-                ]),
-            )]),
-        ),
-    ])
+    let (nl, nf) = {
+        let mut eng = ENGINE.lock();
+        eng.sync_libraries(&libs);
+        (eng.libraries.len(), eng.functions.len())
+    };
+    sc::function_stats_reply(Some(nl), Some(nf)).unwrap_or(Reply::Nil)
 }
 
 fn function_help(_ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {

@@ -42,6 +42,44 @@ pub static STATE: ScriptState = ScriptState {
     threshold_ms: AtomicI64::new(5000),
 };
 
+/// The running FCALL (function name, command as called), for FUNCTION STATS while busy.
+pub static RUNNING_FUNCTION: Mutex<Option<(String, Vec<Bytes>)>> = Mutex::new(None);
+
+/// FUNCTION STATS: the running function (or nil) and the engine's counts. Lock-free of the
+/// server lock, so it answers while a script is busy (Redis flags it ALLOW_BUSY); `None` when
+/// the engine is momentarily in use.
+pub fn function_stats_reply(libraries: Option<usize>, functions: Option<usize>) -> Option<Reply> {
+    let (libs, fns) = match (libraries, functions) {
+        (Some(l), Some(f)) => (l, f),
+        _ => {
+            let eng = ENGINE.try_lock()?;
+            (eng.libraries.len(), eng.functions.len())
+        }
+    };
+    let since = STATE.running_since.load(Ordering::SeqCst);
+    let running = match (&*RUNNING_FUNCTION.lock(), since) {
+        (Some((name, argv)), since) if since != 0 && STATE.is_function.load(Ordering::SeqCst) => Reply::Map(vec![
+            (Reply::Bulk("name".into()), Reply::Bulk(Bytes::from(name.clone()))),
+            (Reply::Bulk("command".into()), Reply::Array(argv.iter().map(|a| Reply::Bulk(a.clone())).collect())),
+            (Reply::Bulk("duration_ms".into()), Reply::Int(crate::util::now_ms() - since)),
+        ]),
+        _ => Reply::Nil,
+    };
+    Some(Reply::Map(vec![
+        (Reply::Bulk("running_script".into()), running),
+        (
+            Reply::Bulk("engines".into()),
+            Reply::Map(vec![(
+                Reply::Bulk("LUA".into()),
+                Reply::Map(vec![
+                    (Reply::Bulk("libraries_count".into()), Reply::Int(libs as i64)),
+                    (Reply::Bulk("functions_count".into()), Reply::Int(fns as i64)),
+                ]),
+            )]),
+        ),
+    ]))
+}
+
 /// DEBUG SET-DISABLE-DENY-SCRIPTS: let scripts call commands flagged `noscript` (for tests).
 pub static DISABLE_DENY_SCRIPTS: AtomicBool = AtomicBool::new(false);
 
@@ -91,6 +129,11 @@ pub fn fast_path(argv: &[Bytes]) -> Option<Reply> {
     }
     if is(0, "shutdown") {
         return None;
+    }
+    if argv.len() == 2 && is(0, "function") && is(1, "stats") {
+        if let Some(r) = function_stats_reply(None, None) {
+            return Some(r);
+        }
     }
     if STATE.is_function.load(Ordering::SeqCst) {
         return Some(Reply::Error("BUSY Redis is busy running a function. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.".into()));
