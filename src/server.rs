@@ -554,7 +554,9 @@ pub fn call(
     }
     let loaded = crate::spill::prepare_keys(srv, db, spec, argv);
     let prev_current = std::mem::replace(&mut srv.tracking.current, client.id);
-    let mut ctx = Ctx { srv, client, now: now_ms(), fx: cmd::Effects::default(), argv, no_block };
+    // Commands run by a script see the time the script started (Redis freezes the clock).
+    let now = if client.in_script { crate::scripting::script_time() } else { now_ms() };
+    let mut ctx = Ctx { srv, client, now, fx: cmd::Effects::default(), argv, no_block };
     let reply = match loaded {
         Some(e) => e,
         None => (spec.handler)(&mut ctx, argv),

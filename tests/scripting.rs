@@ -319,3 +319,24 @@ fn function_stats_answers_while_a_function_is_busy() {
     let stats = other.cmd(&["FUNCTION", "STATS"]);
     assert_eq!(stats.array()[1], V::Nil);
 }
+
+#[test]
+fn clock_is_frozen_while_a_script_runs() {
+    let s = TestServer::start(&["--enable-debug-command", "yes"]);
+    let mut c = s.client();
+    assert_eq!(c.cmd(&["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1"]), V::ok());
+    let script = "redis.call('SET', 'key', 'value', 'PX', '1') redis.call('DEBUG', 'SLEEP', '0.01') return redis.call('EXISTS', 'key')";
+    assert_eq!(c.cmd(&["EVAL", script, "0"]), V::Int(1));
+    assert_eq!(c.cmd(&["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0"]), V::ok());
+    assert_eq!(c.cmd(&["EXISTS", "key"]), V::Int(0));
+    let lib = "#!lua name=t\nredis.register_function('f', function() redis.call('SET', 'key', 'value', 'PX', '1') local t = redis.call('TIME') local n = 0 while n < 2e6 do n = n + 1 end return redis.call('EXISTS', 'key') end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]), V::bulk("t"));
+    assert_eq!(c.cmd(&["FCALL", "f", "0"]), V::Int(1));
+    // DEBUG OBJECT shows a logically expired key (as Redis's direct dict lookup).
+    assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), V::ok());
+    assert_eq!(c.cmd(&["SET", "k", "v", "PX", "1"]), V::ok());
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    assert!(matches!(c.cmd(&["DEBUG", "OBJECT", "k"]), V::Simple(_)));
+    assert_eq!(c.cmd(&["EVAL", "return redis.call('EXISTS', 'k')", "0"]), V::Int(0));
+    assert!(matches!(c.cmd(&["DEBUG", "OBJECT", "k"]), V::Error(_)));
+}

@@ -1118,7 +1118,9 @@ fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             let key = argv[2].clone();
             let now = ctx.now;
             let th = ctx.srv.config.thresholds;
-            let Some(e) = ctx.peek(&key) else { return err::no_key() };
+            // Redis looks the key up in the dict directly: a logically expired key is shown.
+            let db = ctx.client.db;
+            let Some(e) = ctx.srv.dbs[db].get(&key) else { return err::no_key() };
             let idle = e.idle_ms(now) / 1000;
             let v: &Value = &e.value;
             let mut out = format!(

@@ -93,6 +93,15 @@ pub fn is_busy() -> bool {
     since != 0 && crate::util::now_ms() - since >= STATE.threshold_ms.load(Ordering::SeqCst)
 }
 
+/// The time commands run by the current script see: the script's start (Redis freezes the
+/// clock during a script, so a key cannot expire between two of its commands).
+pub fn script_time() -> i64 {
+    match STATE.running_since.load(Ordering::SeqCst) {
+        0 => crate::util::now_ms(),
+        t => t,
+    }
+}
+
 /// Kill request for the running script (SCRIPT KILL when `function` is false, FUNCTION KILL
 /// otherwise). Lock-free.
 pub fn request_kill(function: bool) -> Reply {
