@@ -340,3 +340,17 @@ fn clock_is_frozen_while_a_script_runs() {
     assert_eq!(c.cmd(&["EVAL", "return redis.call('EXISTS', 'k')", "0"]), V::Int(0));
     assert!(matches!(c.cmd(&["DEBUG", "OBJECT", "k"]), V::Error(_)));
 }
+
+#[test]
+fn debug_protocol_attrib_from_a_resp3_script() {
+    let s = TestServer::start(&["--enable-debug-command", "yes"]);
+    let mut c = s.client();
+    assert_eq!(c.cmd(&["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1"]), V::ok());
+    assert_eq!(
+        c.cmd(&["EVAL", "redis.setresp(3);return redis.call('debug', 'protocol', 'attrib')", "0"]),
+        V::bulk("Some real reply following the attribute")
+    );
+    // A big number with CR/LF in it is sanitized (spaces), the connection stays in step.
+    assert_eq!(c.cmd(&["EVAL", "return {big_number='123\\r\\n123'}", "0"]), V::bulk("123  123"));
+    assert_eq!(c.cmd(&["PING"]), V::Simple("PONG".into()));
+}

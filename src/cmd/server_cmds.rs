@@ -1230,7 +1230,8 @@ fn debug_protocol(ctx: &mut Ctx, kind: &[u8]) -> Reply {
         "set" => Reply::Set((0..3).map(Reply::Int).collect()),
         "map" => Reply::Map((0..3).map(|i| (Reply::Int(i), Reply::Bool(i == 1))).collect()),
         "attrib" => {
-            if resp3 {
+            // Scripts ignore attributes (Redis's script parser skips them).
+            if resp3 && !ctx.client.in_script {
                 Reply::Raw(Bytes::from_static(
                     b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n$39\r\nSome real reply following the attribute\r\n",
                 ))

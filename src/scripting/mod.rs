@@ -1008,7 +1008,8 @@ pub fn lua_to_reply(v: &Value, resp: u8, depth: usize) -> Reply {
                     return Reply::Double(d as f64);
                 }
                 if let Ok(Value::String(s)) = t.raw_get::<Value>("big_number") {
-                    return Reply::BigNumber(s.to_string_lossy().to_string());
+                    // CR/LF would break the protocol: Redis maps them to spaces.
+                    return Reply::BigNumber(s.to_string_lossy().replace(['\r', '\n'], " "));
                 }
                 if let Ok(Value::Table(m)) = t.raw_get::<Value>("map") {
                     let mut out = Vec::new();

@@ -469,3 +469,4 @@ def test_error_reply_sha1hex_and_function_arg_errors(same):
     same("FUNCTION", "FLUSH", "SYNC", "extra")
     same("FUNCTION", "RESTORE", "a", "b", "c")
     same("FUNCTION", "FLUSH")
+
