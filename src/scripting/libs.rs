@@ -2,6 +2,7 @@
 //! run), `bit`, `cjson`, and globals protection.
 
 use mlua::{Lua, MultiValue, Table, Value};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 fn num(v: &Value) -> mlua::Result<f64> {
     match v {
@@ -84,15 +85,23 @@ fn table_shape(t: &Table) -> mlua::Result<TableShape> {
     Ok(shape)
 }
 
+/// lua-cjson's settings (global to the Lua state, as in Redis): cjson.encode_max_depth,
+/// cjson.decode_max_depth, cjson.encode_invalid_numbers (0 off, 1 on, 2 "null").
+static ENCODE_MAX_DEPTH: AtomicUsize = AtomicUsize::new(1000);
+static DECODE_MAX_DEPTH: AtomicUsize = AtomicUsize::new(1000);
+static ENCODE_INVALID_NUMBERS: AtomicUsize = AtomicUsize::new(0);
+
 fn json_encode(v: &Value, out: &mut String, depth: usize) -> mlua::Result<()> {
-    if depth > 1000 {
-        return Err(mlua::Error::RuntimeError("Cannot serialise, excessive nesting (1001)".into()));
-    }
     match v {
         Value::Nil => out.push_str("null"),
         Value::LightUserData(_) => out.push_str("null"),
         Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Integer(i) => out.push_str(&i.to_string()),
+        Value::Number(n) if !n.is_finite() => match ENCODE_INVALID_NUMBERS.load(Relaxed) {
+            0 => return Err(mlua::Error::RuntimeError("Cannot serialise number: must not be NaN or Inf".into())),
+            1 => out.push_str(if n.is_nan() { "nan" } else if *n > 0.0 { "inf" } else { "-inf" }),
+            _ => out.push_str("null"),
+        },
         Value::Number(n) => out.push_str(&super::fmt_lua_number(*n)),
         Value::String(s) => {
             out.push('"');
@@ -116,6 +125,10 @@ fn json_encode(v: &Value, out: &mut String, depth: usize) -> mlua::Result<()> {
             out.push('"');
         }
         Value::Table(t) => {
+            let max_depth = ENCODE_MAX_DEPTH.load(Relaxed);
+            if depth + 1 > max_depth {
+                return Err(mlua::Error::RuntimeError(format!("Cannot serialise, excessive nesting ({})", depth + 1)));
+            }
             let TableShape { count, max, positive_int_keys: is_array } = table_shape(t)?;
             if is_array && count > 0 && max <= count * 2 + 10 {
                 out.push('[');
@@ -190,10 +203,72 @@ fn install_cjson(lua: &Lua) -> mlua::Result<Table> {
         "decode",
         lua.create_function(move |lua, s: mlua::String| {
             let parsed: serde_json::Value = serde_json::from_slice(&s.as_bytes()).map_err(|e| mlua::Error::RuntimeError(format!("Expected value but found invalid token at character {}", e.column())))?;
+            let max = DECODE_MAX_DEPTH.load(Relaxed);
+            if json_depth(&parsed) > max {
+                return Err(mlua::Error::RuntimeError(format!("Found too many nested data structures ({}) at character 1", max + 1)));
+            }
             json_to_lua(lua, &parsed, &null)
         })?,
     )?;
+    // Settings: called with a value they set it; they return the current setting.
+    let depth_setting = |cell: &'static AtomicUsize| {
+        move |_: &Lua, v: Option<Value>| -> mlua::Result<usize> {
+            match v {
+                None | Some(Value::Nil) => {}
+                Some(Value::Integer(n)) if (1..=i32::MAX as i64).contains(&n) => cell.store(n as usize, Relaxed),
+                Some(Value::Number(n)) if n >= 1.0 && n <= i32::MAX as f64 => cell.store(n as usize, Relaxed),
+                _ => return Err(mlua::Error::RuntimeError("bad argument #1 (expected integer between 1 and 2147483647)".into())),
+            }
+            Ok(cell.load(Relaxed))
+        }
+    };
+    cjson.raw_set("encode_max_depth", lua.create_function(depth_setting(&ENCODE_MAX_DEPTH))?)?;
+    cjson.raw_set("decode_max_depth", lua.create_function(depth_setting(&DECODE_MAX_DEPTH))?)?;
+    cjson.raw_set(
+        "encode_invalid_numbers",
+        lua.create_function(|lua, v: Option<Value>| {
+            let set = match v {
+                None | Some(Value::Nil) => None,
+                Some(Value::Boolean(b)) => Some(b as usize),
+                Some(Value::String(s)) => match &*s.to_string_lossy() {
+                    "on" => Some(1),
+                    "off" => Some(0),
+                    "null" => Some(2),
+                    _ => return Err(mlua::Error::RuntimeError("bad argument #1 (invalid option)".into())),
+                },
+                _ => return Err(mlua::Error::RuntimeError("bad argument #1 (invalid option)".into())),
+            };
+            if let Some(x) = set {
+                ENCODE_INVALID_NUMBERS.store(x, Relaxed);
+            }
+            Ok(match ENCODE_INVALID_NUMBERS.load(Relaxed) {
+                0 => Value::Boolean(false),
+                1 => Value::Boolean(true),
+                _ => Value::String(lua.create_string("null")?),
+            })
+        })?,
+    )?;
+    // The encode buffer is not kept between calls here; the setting is accepted and reported.
+    cjson.raw_set(
+        "encode_keep_buffer",
+        lua.create_function(|_, v: Option<Value>| {
+            Ok(match v {
+                Some(Value::Boolean(b)) => b,
+                Some(Value::String(s)) => &*s.to_string_lossy() == "on",
+                _ => true,
+            })
+        })?,
+    )?;
     Ok(cjson)
+}
+
+/// Nesting depth of a decoded JSON value (arrays and objects; serde_json bounds the nesting).
+fn json_depth(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::Array(a) => 1 + a.iter().map(json_depth).max().unwrap_or(0),
+        serde_json::Value::Object(o) => 1 + o.values().map(json_depth).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 fn encode_top(lua: &Lua, v: &Value, out: &mut String) -> mlua::Result<()> {
@@ -203,8 +278,9 @@ fn encode_top(lua: &Lua, v: &Value, out: &mut String) -> mlua::Result<()> {
 }
 
 fn rekey(lua: &Lua, v: &Value, depth: usize) -> mlua::Result<Value> {
-    if depth > 1000 {
-        return Err(mlua::Error::RuntimeError("Cannot serialise, excessive nesting (1001)".into()));
+    // Past the configured depth json_encode reports the nesting error; stop copying there.
+    if depth > ENCODE_MAX_DEPTH.load(Relaxed) {
+        return Ok(v.clone());
     }
     let Value::Table(t) = v else { return Ok(v.clone()) };
     let mut is_array = true;
@@ -309,6 +385,32 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
         local sm, G, rawset_, type_, getfenv_, setfenv_, error_ = setmetatable, _G, rawset, type, getfenv, setfenv, error
         local loadstring_, load_ = loadstring, load
         local debug_registry = ...
+        -- Errors raised by the Rust library functions reach scripts as strings, positioned at
+        -- the caller, as luaL_error from a C function (pcall sees the message, not a userdata).
+        do
+          local pcall_, select_, unpack_, tostring_ = pcall, select, unpack, tostring
+          local smatch, sgsub = string.match, string.gsub
+          local function pack(...) return select_('#', ...), {...} end
+          for _, lib in ipairs({'cjson', 'cmsgpack', 'struct', 'bit'}) do
+            local t = rawget(G, lib)
+            if t then
+              for k, f in pairs(t) do
+                if type_(f) == 'function' then
+                  rawset_(t, k, function(...)
+                    local n, r = pack(pcall_(f, ...))
+                    if r[1] then return unpack_(r, 2, n) end
+                    local e = r[2]
+                    if type_(e) ~= 'string' then
+                      -- mlua's error value: "runtime error: <msg>" and a traceback.
+                      e = sgsub(smatch(tostring_(e), '^[^\n]*'), '^runtime error: ', '')
+                    end
+                    error_(e, 2)
+                  end)
+                end
+              end
+            end
+          end
+        end
         local protected = sm({}, {__mode = 'k'})
         local function ro_err() error_("Attempt to modify a readonly table", 2) end
         local function ro_meta()

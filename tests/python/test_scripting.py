@@ -470,3 +470,19 @@ def test_error_reply_sha1hex_and_function_arg_errors(same):
     same("FUNCTION", "RESTORE", "a", "b", "c")
     same("FUNCTION", "FLUSH")
 
+
+
+def test_cjson_settings_and_library_errors(same):
+    for script in [
+        "return cjson.encode({1,{2,{3}}})",
+        "cjson.encode_max_depth(2) local ok, e = pcall(cjson.encode, {1,{2,{3}}}) cjson.encode_max_depth(1000) return {tostring(ok), e}",
+        "local ok, e = pcall(cjson.encode, {0/0}) return {tostring(ok), e}",
+        "cjson.encode_invalid_numbers(true) local r = cjson.encode({0/0, 1/0, -1/0}) cjson.encode_invalid_numbers(false) return r",
+        "cjson.encode_invalid_numbers('null') local r = cjson.encode({0/0, 1/0}) cjson.encode_invalid_numbers(false) return r",
+        "return {cjson.encode_max_depth(), cjson.decode_max_depth(), tostring(cjson.encode_invalid_numbers()), tostring(cjson.encode_keep_buffer(false))}",
+        "cjson.decode_max_depth(2) local ok = pcall(cjson.decode, '[1,[2,[3]]]') cjson.decode_max_depth(1000) return tostring(ok)",
+        "local ok, e = pcall(cjson.encode, {[false] = 1}) return {tostring(ok), type(e)}",
+        "local ok, e = pcall(cmsgpack.unpack) return {tostring(ok), type(e)}",
+        "local ok, e = pcall(function() local x = cjson.encode({0/0}) return x end) return e",
+    ]:
+        same("EVAL", script, "0")
