@@ -543,7 +543,8 @@ pub mod msgpack {
     use mlua::{Lua, MultiValue, Table, Value};
 
     fn pack_value(v: &Value, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
-        if depth > 16 {
+        // lua-cmsgpack's LUACMSGPACK_MAX_NESTING: a table 16 levels down is packed as nil.
+        if depth >= 16 && matches!(v, Value::Table(_)) {
             out.push(0xc0);
             return Ok(());
         }
@@ -740,6 +741,33 @@ pub mod msgpack {
         Ok(Value::Table(t))
     }
 
+    /// lua-cmsgpack's mp_unpack_full: decodes up to `limit` values from `offset` (both 0: all
+    /// values, returned alone); otherwise the next offset (-1 at the end) comes first.
+    fn unpack_full(lua: &Lua, s: &mlua::String, limit: i64, offset: i64) -> mlua::Result<MultiValue> {
+        let b = s.as_bytes();
+        if offset < 0 || limit < 0 {
+            return Err(mlua::Error::RuntimeError(format!("Invalid request to unpack with offset of {offset} and limit of {limit}.")));
+        }
+        if offset as u64 > b.len() as u64 {
+            return Err(mlua::Error::RuntimeError(format!("Start offset {offset} greater than input length {}.", b.len())));
+        }
+        let decode_all = limit == 0 && offset == 0;
+        let limit = if decode_all { usize::MAX } else { limit as usize };
+        let mut r = Rd { b: &b, p: offset as usize };
+        let mut vals = Vec::new();
+        while r.p < r.b.len() && vals.len() < limit {
+            if vals.len() > 7000 {
+                return Err(mlua::Error::RuntimeError("too many results to unpack".into()));
+            }
+            vals.push(unpack_value(lua, &mut r, 0)?);
+        }
+        if !decode_all {
+            let next = if r.p >= r.b.len() { -1 } else { r.p as i64 };
+            vals.insert(0, Value::Integer(next));
+        }
+        Ok(MultiValue::from_iter(vals))
+    }
+
     pub fn install(lua: &Lua) -> mlua::Result<Table> {
         let m = lua.create_table()?;
         m.raw_set(
@@ -755,19 +783,15 @@ pub mod msgpack {
                 lua.create_string(&out)
             })?,
         )?;
+        m.raw_set("unpack", lua.create_function(|lua, s: mlua::String| unpack_full(lua, &s, 0, 0))?)?;
         m.raw_set(
-            "unpack",
-            lua.create_function(|lua, s: mlua::String| {
-                let b = s.as_bytes();
-                let mut r = Rd { b: &b, p: 0 };
-                let mut vals = Vec::new();
-                while r.p < r.b.len() {
-                    if vals.len() > 7000 {
-                        return Err(mlua::Error::RuntimeError("too many results to unpack".into()));
-                    }
-                    vals.push(unpack_value(lua, &mut r, 0)?);
-                }
-                Ok(MultiValue::from_iter(vals))
+            "unpack_one",
+            lua.create_function(|lua, (s, offset): (mlua::String, Option<i64>)| unpack_full(lua, &s, 1, offset.unwrap_or(0)))?,
+        )?;
+        m.raw_set(
+            "unpack_limit",
+            lua.create_function(|lua, (s, limit, offset): (mlua::String, i64, Option<i64>)| {
+                unpack_full(lua, &s, limit, offset.unwrap_or(0))
             })?,
         )?;
         Ok(m)

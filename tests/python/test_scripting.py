@@ -486,3 +486,16 @@ def test_cjson_settings_and_library_errors(same):
         "local ok, e = pcall(function() local x = cjson.encode({0/0}) return x end) return e",
     ]:
         same("EVAL", script, "0")
+
+
+def test_cmsgpack_unpack_one_limit_and_nesting(same):
+    for script in [
+        "local e = cmsgpack.pack('a', 'bb', {1,2}) local o, x = cmsgpack.unpack_one(e) local o2, y = cmsgpack.unpack_one(e, o) local o3, z = cmsgpack.unpack_limit(e, 5, o2) return {o, x, o2, y, o3, z[2]}",
+        "local e = cmsgpack.pack('a', 'bb') return {cmsgpack.unpack_limit(e, 0, 0)}",
+        "local e = cmsgpack.pack('a', 'bb', 'ccc') return {cmsgpack.unpack_limit(e, 2)}",
+        "local ok, e = pcall(cmsgpack.unpack_one, 'a', -1) return e",
+        "local ok, e = pcall(cmsgpack.unpack_one, 'a', 5) return e",
+        "local a = {x=nil,y=5} local b = {x=a} a['x'] = b local encoded = cmsgpack.pack(a) local h = '' for i = 1, #encoded do h = h .. string.format('%02x',string.byte(encoded,i)) end return h",
+        "local t = {} local c = t for i = 1, 20 do c[1] = {} c = c[1] end c[1] = 'deep' return cmsgpack.pack(t)",
+    ]:
+        same("EVAL", script, "0")
