@@ -57,6 +57,10 @@ pub fn run_cycle(srv: &mut Server) -> u64 {
     if !srv.active_expire_enabled || srv.loading {
         return 0;
     }
+    // CLIENT PAUSE (WRITE or ALL) pauses expiry too (keys read as missing, see Ctx::peek).
+    if srv.pause_until != 0 && now_ms() < srv.pause_until {
+        return 0;
+    }
     let start = Instant::now();
     let now = now_ms();
     let mut expired = Vec::new();

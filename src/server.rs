@@ -390,6 +390,20 @@ impl Server {
 
     /// Removes a blocked client from every queue; returns it if it was still blocked.
     pub fn remove_waiter(&mut self, client_id: u64) -> Option<Waiter> {
+        let w = self.take_waiter(client_id)?;
+        // Still connected: a timeout or CLIENT UNBLOCK ends the command, which counts as its
+        // one call (a served command is counted by `call`; a closed connection is not counted).
+        if self.clients.contains_key(&client_id) {
+            if let Ok((spec, _)) = resolve(&w.argv) {
+                self.stats.commands.of(spec).calls += 1;
+                self.stats.total_commands_processed += 1;
+            }
+        }
+        Some(w)
+    }
+
+    /// [`Server::remove_waiter`] without counting the command (it was served).
+    fn take_waiter(&mut self, client_id: u64) -> Option<Waiter> {
         let w = self.waiters.remove(&client_id)?;
         for k in &w.keys {
             let slot = (w.db, k.clone());
@@ -433,7 +447,7 @@ impl Server {
                 let (reply, block) = call(self, &mut client, spec, &argv, false);
                 lsn = lsn.max(self.flush_log());
                 if block.is_none() {
-                    if let Some(w) = self.remove_waiter(id) {
+                    if let Some(w) = self.take_waiter(id) {
                         let _ = w.tx.send(reply);
                     }
                 }
@@ -480,10 +494,7 @@ impl Server {
 
 /// The `name=` of a library's `#!lua name=<name>` shebang line.
 pub fn library_name(code: &[u8]) -> Option<String> {
-    let first = code.split(|&c| c == b'\n').next()?;
-    let line = std::str::from_utf8(first).ok()?;
-    let rest = line.strip_prefix("#!")?;
-    rest.split_whitespace().find_map(|p| p.strip_prefix("name=")).map(|s| s.to_string())
+    crate::scripting::library_metadata(code).ok().map(|(_, name)| name)
 }
 
 /// What the connection must do after a command.
@@ -641,7 +652,9 @@ pub fn call(
     }
     let loaded = crate::spill::prepare_keys(srv, db, spec, argv);
     let prev_current = std::mem::replace(&mut srv.tracking.current, client.id);
-    let mut ctx = Ctx { srv, client, now: start_us / 1000, fx: cmd::Effects::default(), argv, no_block };
+    // Commands run by a script see the time the script started (Redis freezes the clock).
+    let now = if client.in_script { crate::scripting::script_time() } else { start_us / 1000 };
+    let mut ctx = Ctx { srv, client, now, fx: cmd::Effects::default(), argv, no_block };
     let reply = match loaded {
         Some(e) => e,
         None => (spec.handler)(&mut ctx, argv),
@@ -655,14 +668,18 @@ pub fn call(
     srv.tracking.current = prev_current;
     // (A wall-clock step backwards reads as 0 µs.)
     let elapsed = (clock_chain::end() - start_us).max(0) as u64;
-    let stat = srv.stats.commands.of(spec);
-    stat.calls += 1;
-    stat.usec += elapsed;
-    if reply.is_error() {
-        stat.failed_calls += 1;
+    // A command that blocks is counted once, when it is served or times out (Redis's
+    // updateStatsOnUnblock; a timeout is counted by `remove_waiter`).
+    if fx.block.is_none() {
+        let stat = srv.stats.commands.of(spec);
+        stat.calls += 1;
+        stat.usec += elapsed;
+        if reply.is_error() {
+            stat.failed_calls += 1;
+        }
+        crate::latency::command_done(stat, spec.has(cmd::flags::FAST), elapsed);
+        srv.stats.total_commands_processed += 1;
     }
-    crate::latency::command_done(stat, spec.has(cmd::flags::FAST), elapsed);
-    srv.stats.total_commands_processed += 1;
     srv.dirty += fx.dirty;
     // Nothing consumes the log (no AOF): don't copy every write's arguments for nothing.
     if !srv.loading && srv.log_sink.is_some() {
@@ -765,6 +782,9 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
         if spec.has(cmd::flags::NO_MULTI) {
             return reject(srv, client, Reply::Error("ERR Command not allowed inside a transaction".into()));
         }
+        if let Some(e) = crate::spill::before_queuing(srv, spec, &argv) {
+            return reject(srv, client, e);
+        }
         if let Some(m) = client.multi.as_mut() {
             m.queued.push(argv);
             client.shared.multi_count.store(m.queued.len() as i64, Ordering::Relaxed);
@@ -781,6 +801,11 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
     if srv.config.maxmemory > 0 {
         if let Some(e) = crate::spill::before_command(srv, spec) {
             return reject(srv, client, e);
+        }
+        if name == "exec" {
+            if let Some(e) = crate::spill::before_exec(srv, client) {
+                return reject(srv, client, e);
+            }
         }
     }
 
@@ -988,13 +1013,16 @@ pub fn pause_blocks(srv: &mut Server, client: &Client, argv: &[Bytes]) -> bool {
     if !srv.pause_writes_only {
         return true;
     }
-    let may_replicate = |s: &CommandSpec| s.has(cmd::flags::WRITE) || s.has(cmd::flags::MAY_REPLICATE);
-    if may_replicate(spec) {
+    // Scripts count by their declared flags (a `no-writes` script is not held).
+    let may_replicate = |s: &CommandSpec, a: &[Bytes]| {
+        crate::scripting::effective_flags(srv, s, a) & (cmd::flags::WRITE | cmd::flags::MAY_REPLICATE) != 0
+    };
+    if may_replicate(spec, argv) {
         return true;
     }
     if spec.name == "exec" {
         if let Some(m) = &client.multi {
-            return m.queued.iter().any(|q| resolve(q).map(|(s, _)| may_replicate(s)).unwrap_or(false));
+            return m.queued.iter().any(|q| resolve(q).map(|(s, _)| may_replicate(s, q)).unwrap_or(false));
         }
     }
     false

@@ -521,3 +521,85 @@ fn query_buffer_is_reported_trimmed_and_freed_when_idle() {
     }
     assert!(shrunk, "the query buffer was not trimmed after a large request");
 }
+
+fn blocked_count(c: &mut Client) -> i64 {
+    let info = c.cmd(&["INFO", "clients"]).text();
+    info.lines().find_map(|l| l.strip_prefix("blocked_clients:")).map(|v| v.trim().parse().unwrap()).unwrap()
+}
+
+fn wait_blocked(c: &mut Client, n: i64) {
+    for _ in 0..200 {
+        if blocked_count(c) == n {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("never saw {n} blocked clients");
+}
+
+#[test]
+fn pause_write_lets_read_only_scripts_through() {
+    let s = TestServer::start(&[]);
+    let mut admin = s.client();
+    let mut r = s.client();
+    assert_eq!(r.cmd(&["SET", "x", "y"]), V::ok());
+    let lib = "#!lua name=f1\nredis.register_function{function_name='f1', callback=function() return 'hello' end, flags={'no-writes'}}";
+    assert_eq!(r.cmd(&["FUNCTION", "LOAD", "REPLACE", lib]), V::bulk("f1"));
+    let sha = r.cmd(&["SCRIPT", "LOAD", "#!lua flags=no-writes\nreturn 2"]).text();
+    assert_eq!(admin.cmd(&["CLIENT", "PAUSE", "100000", "WRITE"]), V::ok());
+    // Scripts declaring no-writes, EVAL_RO and FCALL of a no-writes function are answered.
+    assert_eq!(r.cmd(&["EVAL", "#!lua flags=no-writes\nreturn 'ro'", "0"]), V::bulk("ro"));
+    assert_eq!(r.cmd(&["EVAL_RO", "return redis.call('get', KEYS[1])", "1", "x"]), V::bulk("y"));
+    assert_eq!(r.cmd(&["EVALSHA", &sha, "0"]), V::Int(2));
+    assert_eq!(r.cmd(&["FCALL", "f1", "0"]), V::bulk("hello"));
+    assert_eq!(r.cmd(&["MULTI"]), V::ok());
+    assert_eq!(r.cmd(&["EVAL", "#!lua flags=no-writes\nreturn 12", "0"]), V::Simple("QUEUED".into()));
+    assert_eq!(r.cmd(&["EXEC"]), V::Array(vec![V::Int(12)]));
+    // Read-only scripts refuse may-replicate commands (PUBLISH).
+    match r.cmd(&["EVAL_RO", "return redis.call('publish','ch','msg')", "0"]) {
+        V::Error(e) => assert!(e.starts_with("ERR Write commands are not allowed from read-only scripts."), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    // A plain EVAL (may replicate) and a `#!lua` script without flags (may write) are held.
+    let mut w1 = s.client();
+    let mut w2 = s.client();
+    w1.send(&[b"EVAL", b"return 1", b"0"]);
+    w2.send(&[b"EVAL", b"#!lua\nreturn 1", b"0"]);
+    wait_blocked(&mut admin, 2);
+    assert_eq!(admin.cmd(&["CLIENT", "UNPAUSE"]), V::ok());
+    assert_eq!(w1.read(), V::Int(1));
+    assert_eq!(w2.read(), V::Int(1));
+    assert_eq!(r.cmd(&["EVAL", "return redis.call('publish','ch','msg')", "0"]), V::Int(0));
+}
+
+fn expired_keys(c: &mut Client) -> i64 {
+    let info = c.cmd(&["INFO", "stats"]).text();
+    info.lines().find_map(|l| l.strip_prefix("expired_keys:")).map(|v| v.trim().parse().unwrap()).unwrap()
+}
+
+#[test]
+fn expiry_is_paused_with_client_pause() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let before = expired_keys(&mut c);
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    c.cmd(&["SET", "a", "1", "PX", "10"]);
+    c.cmd(&["SET", "b", "1", "PX", "10"]);
+    c.cmd(&["CLIENT", "PAUSE", "50000", "WRITE"]);
+    assert_eq!(c.cmd(&["EXEC"]).array().len(), 3);
+    std::thread::sleep(Duration::from_millis(300));
+    // Logically expired (reads miss), but neither lazy nor active expiry deletes them.
+    assert_eq!(c.cmd(&["GET", "a"]), V::Nil);
+    assert_eq!(c.cmd(&["EXISTS", "a", "b"]), V::Int(0));
+    assert_eq!(c.cmd(&["TTL", "b"]), V::Int(-2));
+    let scan = c.cmd(&["SCAN", "0"]);
+    assert_eq!(scan.array()[1], V::Array(vec![]));
+    c.cmd(&["RANDOMKEY"]);
+    assert_eq!(expired_keys(&mut c), before);
+    assert_eq!(c.cmd(&["DBSIZE"]), V::Int(2));
+    assert_eq!(c.cmd(&["CLIENT", "UNPAUSE"]), V::ok());
+    c.cmd(&["GET", "a"]);
+    c.cmd(&["GET", "b"]);
+    assert_eq!(expired_keys(&mut c), before + 2);
+    assert_eq!(c.cmd(&["DBSIZE"]), V::Int(0));
+}

@@ -233,3 +233,59 @@ fn object_encoding_transitions() {
     assert_eq!(c.cmd(&["LINSERT", "u", "BEFORE", "zz", &"y".repeat(5000)]), V::Int(-1));
     assert_eq!(enc(&mut c, "u"), "quicklist");
 }
+
+fn cmdstat(c: &mut Client, name: &str) -> String {
+    let info = c.cmd(&["INFO", "commandstats"]).text();
+    info.lines().find_map(|l| l.strip_prefix(&format!("cmdstat_{name}:"))).unwrap_or("").to_string()
+}
+
+#[test]
+fn blocked_command_is_counted_once_in_commandstats() {
+    let s = TestServer::start(&[]);
+    let mut admin = s.client();
+    let mut b = s.client();
+    // Served after blocking: one call.
+    b.send(&[b"BLPOP", b"l", b"0"]);
+    wait_blocked(&mut admin, 1);
+    assert_eq!(admin.cmd(&["RPUSH", "l", "a"]), V::Int(1));
+    assert_eq!(b.read(), V::bulks(&["l", "a"]));
+    assert!(cmdstat(&mut admin, "blpop").starts_with("calls=1,"), "{}", cmdstat(&mut admin, "blpop"));
+    // Woken by a write that leaves nothing for it (blocks again), then served: still one more.
+    b.send(&[b"BLPOP", b"l", b"0"]);
+    wait_blocked(&mut admin, 1);
+    assert_eq!(admin.cmd(&["MULTI"]), V::ok());
+    admin.cmd(&["RPUSH", "l", "x"]);
+    admin.cmd(&["DEL", "l"]);
+    assert_eq!(admin.cmd(&["EXEC"]).array().len(), 2);
+    assert_eq!(admin.cmd(&["RPUSH", "l", "b"]), V::Int(1));
+    assert_eq!(b.read(), V::bulks(&["l", "b"]));
+    assert!(cmdstat(&mut admin, "blpop").starts_with("calls=2,"), "{}", cmdstat(&mut admin, "blpop"));
+    // A timeout counts once.
+    assert_eq!(b.cmd(&["BLPOP", "l", "0.05"]), V::NilArray);
+    assert!(cmdstat(&mut admin, "blpop").starts_with("calls=3,"), "{}", cmdstat(&mut admin, "blpop"));
+    // CLIENT UNBLOCK counts once; a closed blocked connection is not counted.
+    let id = b.cmd(&["CLIENT", "ID"]).int().to_string();
+    b.send(&[b"BLPOP", b"l", b"0"]);
+    wait_blocked(&mut admin, 1);
+    assert_eq!(admin.cmd(&["CLIENT", "UNBLOCK", &id]), V::Int(1));
+    assert_eq!(b.read(), V::NilArray);
+    assert!(cmdstat(&mut admin, "blpop").starts_with("calls=4,"), "{}", cmdstat(&mut admin, "blpop"));
+    let mut gone = s.client();
+    gone.send(&[b"BLPOP", b"l", b"0"]);
+    wait_blocked(&mut admin, 1);
+    drop(gone);
+    while blocked_clients(&mut admin) > 0 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(cmdstat(&mut admin, "blpop").starts_with("calls=4,"), "{}", cmdstat(&mut admin, "blpop"));
+    // A blocked XREADGROUP whose group goes away fails once (calls=1, failed_calls=1).
+    if has_command(&mut admin, &["XGROUP", "HELP"]) {
+        assert_eq!(admin.cmd(&["XGROUP", "CREATE", "s", "g", "$", "MKSTREAM"]), V::ok());
+        b.send(&[b"XREADGROUP", b"GROUP", b"g", b"c", b"BLOCK", b"0", b"STREAMS", b"s", b">"]);
+        wait_blocked(&mut admin, 1);
+        assert_eq!(admin.cmd(&["XGROUP", "DESTROY", "s", "g"]), V::Int(1));
+        assert!(matches!(b.read(), V::Error(e) if e.starts_with("NOGROUP")));
+        let st = cmdstat(&mut admin, "xreadgroup");
+        assert!(st.starts_with("calls=1,") && st.ends_with("rejected_calls=0,failed_calls=1"), "{st}");
+    }
+}

@@ -209,3 +209,148 @@ fn register_function_argument_errors() {
         }
     }
 }
+
+#[test]
+fn lua_globals_are_read_only() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let ro = |r: V| match r {
+        V::Error(e) => assert!(e.contains("Attempt to modify a readonly table"), "{e}"),
+        other => panic!("{other:?}"),
+    };
+    ro(c.cmd(&["EVAL", "redis = function() return 1 end", "0"]));
+    ro(c.cmd(&["EVAL", "redis.call = function() return 1 end", "0"]));
+    ro(c.cmd(&["EVAL", "_G = {}", "0"]));
+    ro(c.cmd(&["EVAL", "a = 10", "0"]));
+    ro(c.cmd(&["EVAL", "cjson.encode = nil", "0"]));
+    ro(c.cmd(&["EVAL", "setmetatable(_G, {})", "0"]));
+    ro(c.cmd(&["EVAL", "loadstring('redis = nil')()", "0"]));
+    match c.cmd(&["EVAL", "return undefined_name", "0"]) {
+        V::Error(e) => assert!(e.contains("Script attempted to access nonexistent global variable 'undefined_name'"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    // Later scripts still see the real `redis`.
+    assert_eq!(c.cmd(&["EVAL", "return redis.call('PING')", "0"]), V::Simple("PONG".into()));
+    // Function libraries: the load run sees only the library API; callbacks see the globals.
+    match c.cmd(&["FUNCTION", "LOAD", "#!lua name=l\nreturn math.random()"]) {
+        V::Error(e) => assert!(e.contains("nonexistent global variable 'math'"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+    ro(c.cmd(&["FUNCTION", "LOAD", "#!lua name=l\na = 1"]));
+    let lib = "#!lua name=l\nredis.register_function('f', function() return {redis.call('PING'), type(math.floor)} end)\nredis.register_function('g', function() x = 1 end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]), V::bulk("l"));
+    assert_eq!(c.cmd(&["FCALL", "f", "0"]), V::Array(vec![V::Simple("PONG".into()), V::bulk("function")]));
+    ro(c.cmd(&["FCALL", "g", "0"]));
+}
+
+#[test]
+fn script_looping_over_pcall_is_killed() {
+    let s = TestServer::start(&["--busy-reply-threshold", "100"]);
+    let mut runner = s.client();
+    let mut other = s.client();
+    assert_eq!(other.cmd(&["PING"]), V::Simple("PONG".into()));
+    for script in [
+        "local f = function() while 1 do redis.call('ping') end end while 1 do pcall(f) end",
+        "while 1 do pcall(function() local a = 0 for i = 1, 100 do a = a + i end end) end",
+    ] {
+        runner.send(&[b"EVAL", script.as_bytes(), b"0"]);
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert_eq!(other.cmd(&["SCRIPT", "KILL"]), V::ok());
+        let r = runner.read();
+        assert!(matches!(&r, V::Error(e) if e.contains("Script killed by user with SCRIPT KILL")), "{r:?}");
+        assert_eq!(other.cmd(&["PING"]), V::Simple("PONG".into()));
+    }
+    // Functions too (FUNCTION KILL).
+    let lib = "#!lua name=l\nredis.register_function{function_name='f', callback=function() while 1 do pcall(function() while 1 do end end) end end, flags={'no-writes'}}";
+    assert_eq!(other.cmd(&["FUNCTION", "LOAD", lib]), V::bulk("l"));
+    runner.send(&[b"FCALL", b"f", b"0"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(other.cmd(&["FUNCTION", "KILL"]), V::ok());
+    let r = runner.read();
+    assert!(matches!(&r, V::Error(e) if e.contains("killed")), "{r:?}");
+    assert_eq!(runner.cmd(&["EVAL", "return 1", "0"]), V::Int(1));
+}
+
+#[test]
+fn function_load_times_out() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let t0 = std::time::Instant::now();
+    assert_eq!(
+        c.cmd(&["FUNCTION", "LOAD", "#!lua name=lib\nlocal a = 1\nwhile 1 do a = a + 1 end"]),
+        V::err("ERR Error registering functions: ERR FUNCTION LOAD timeout")
+    );
+    assert!(t0.elapsed() >= std::time::Duration::from_millis(450), "{:?}", t0.elapsed());
+    // Nothing was registered; the server goes on, and a normal library loads.
+    assert_eq!(c.cmd(&["FUNCTION", "LIST"]), V::Array(vec![]));
+    let lib = "#!lua name=lib\nredis.register_function('f', function() return 1 end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]), V::bulk("lib"));
+    assert_eq!(c.cmd(&["FCALL", "f", "0"]), V::Int(1));
+    // The limit is for the load run only: a function may run longer.
+    let slow = "#!lua name=slow\nredis.register_function('g', function() local t = redis.call('TIME')[1] local n = 0 while n < 3e7 do n = n + 1 end return 1 end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", slow]), V::bulk("slow"));
+    assert_eq!(c.cmd(&["FCALL", "g", "0"]), V::Int(1));
+}
+
+#[test]
+fn function_stats_answers_while_a_function_is_busy() {
+    let s = TestServer::start(&["--busy-reply-threshold", "50"]);
+    let mut runner = s.client();
+    let mut other = s.client();
+    let lib = "#!lua name=t\nredis.register_function('test', function() local a = 1 while true do a = a + 1 end end)";
+    assert_eq!(other.cmd(&["FUNCTION", "LOAD", lib]), V::bulk("t"));
+    runner.send(&[b"FCALL", b"test", b"0"]);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(matches!(other.cmd(&["PING"]), V::Error(e) if e.starts_with("BUSY")));
+    let stats = other.cmd(&["FUNCTION", "STATS"]);
+    let a = stats.array();
+    assert_eq!(a[0], V::bulk("running_script"));
+    let running = a[1].array();
+    assert_eq!(running[0], V::bulk("name"));
+    assert_eq!(running[1], V::bulk("test"));
+    assert_eq!(running[2], V::bulk("command"));
+    assert_eq!(running[3], V::bulks(&["FCALL", "test", "0"]));
+    assert_eq!(running[4], V::bulk("duration_ms"));
+    assert!(running[5].int() >= 200, "{running:?}");
+    assert_eq!(a[2], V::bulk("engines"));
+    assert_eq!(other.cmd(&["FUNCTION", "KILL"]), V::ok());
+    assert!(matches!(runner.read(), V::Error(_)));
+    // Nothing runs: running_script is nil.
+    let stats = other.cmd(&["FUNCTION", "STATS"]);
+    assert_eq!(stats.array()[1], V::Nil);
+}
+
+#[test]
+fn clock_is_frozen_while_a_script_runs() {
+    let s = TestServer::start(&["--enable-debug-command", "yes"]);
+    let mut c = s.client();
+    assert_eq!(c.cmd(&["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1"]), V::ok());
+    let script = "redis.call('SET', 'key', 'value', 'PX', '1') redis.call('DEBUG', 'SLEEP', '0.01') return redis.call('EXISTS', 'key')";
+    assert_eq!(c.cmd(&["EVAL", script, "0"]), V::Int(1));
+    assert_eq!(c.cmd(&["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "0"]), V::ok());
+    assert_eq!(c.cmd(&["EXISTS", "key"]), V::Int(0));
+    let lib = "#!lua name=t\nredis.register_function('f', function() redis.call('SET', 'key', 'value', 'PX', '1') local t = redis.call('TIME') local n = 0 while n < 2e6 do n = n + 1 end return redis.call('EXISTS', 'key') end)";
+    assert_eq!(c.cmd(&["FUNCTION", "LOAD", lib]), V::bulk("t"));
+    assert_eq!(c.cmd(&["FCALL", "f", "0"]), V::Int(1));
+    // DEBUG OBJECT shows a logically expired key (as Redis's direct dict lookup).
+    assert_eq!(c.cmd(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]), V::ok());
+    assert_eq!(c.cmd(&["SET", "k", "v", "PX", "1"]), V::ok());
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    assert!(matches!(c.cmd(&["DEBUG", "OBJECT", "k"]), V::Simple(_)));
+    assert_eq!(c.cmd(&["EVAL", "return redis.call('EXISTS', 'k')", "0"]), V::Int(0));
+    assert!(matches!(c.cmd(&["DEBUG", "OBJECT", "k"]), V::Error(_)));
+}
+
+#[test]
+fn debug_protocol_attrib_from_a_resp3_script() {
+    let s = TestServer::start(&["--enable-debug-command", "yes"]);
+    let mut c = s.client();
+    assert_eq!(c.cmd(&["DEBUG", "SET-DISABLE-DENY-SCRIPTS", "1"]), V::ok());
+    assert_eq!(
+        c.cmd(&["EVAL", "redis.setresp(3);return redis.call('debug', 'protocol', 'attrib')", "0"]),
+        V::bulk("Some real reply following the attribute")
+    );
+    // A big number with CR/LF in it is sanitized (spaces), the connection stays in step.
+    assert_eq!(c.cmd(&["EVAL", "return {big_number='123\\r\\n123'}", "0"]), V::bulk("123  123"));
+    assert_eq!(c.cmd(&["PING"]), V::Simple("PONG".into()));
+}

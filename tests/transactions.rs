@@ -265,3 +265,63 @@ fn busy_script_aborts_transaction() {
     assert_eq!(c.cmd(&["GET", "xx"]), V::bulk("1"));
     assert_eq!(r2.cmd(&["PING", "asdf"]), V::bulk("asdf"));
 }
+
+#[test]
+fn maxmemory_refuses_denyoom_commands_queued_in_multi() {
+    let s = TestServer::start(&[]);
+    let mut c = s.client();
+    let mut admin = s.client();
+    const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+    // Queued while over maxmemory: refused, and EXEC aborts.
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["SET", "a", "1"]), queued());
+    assert_eq!(admin.cmd(&["CONFIG", "SET", "maxmemory", "1"]), V::ok());
+    assert_eq!(c.cmd(&["LPUSH", "l", "x"]), V::err(OOM));
+    // Reads and DISCARD go through.
+    assert_eq!(c.cmd(&["GET", "a"]), queued());
+    assert_eq!(admin.cmd(&["CONFIG", "SET", "maxmemory", "0"]), V::ok());
+    assert_eq!(c.cmd(&["EXEC"]), V::err("EXECABORT Transaction discarded because of previous errors."));
+    assert_eq!(admin.cmd(&["CONFIG", "SET", "maxmemory", "1"]), V::ok());
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["SET", "x", "1"]), V::err(OOM));
+    assert_eq!(c.cmd(&["DISCARD"]), V::ok());
+    assert_eq!(admin.cmd(&["CONFIG", "SET", "maxmemory", "0"]), V::ok());
+    // Queued before the limit: EXEC checks the queued commands, aborts and leaves MULTI.
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["SET", "x", "1"]), queued());
+    assert_eq!(c.cmd(&["GET", "x"]), queued());
+    assert_eq!(admin.cmd(&["CONFIG", "SET", "maxmemory", "1"]), V::ok());
+    assert_eq!(c.cmd(&["EXEC"]), V::err(&format!("EXECABORT Transaction discarded because of: {OOM}")));
+    assert_eq!(c.cmd(&["PING"]), V::Simple("PONG".into()));
+    assert_eq!(c.cmd(&["EXISTS", "x"]), V::Int(0));
+    // A read-only transaction (and a no-writes script) still runs.
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["GET", "x"]), queued());
+    assert_eq!(c.cmd(&["EVAL", "#!lua flags=no-writes\nreturn 7", "0"]), queued());
+    assert_eq!(c.cmd(&["EXEC"]), V::Array(vec![V::Nil, V::Int(7)]));
+    // A `#!lua` script that may write is DENYOOM; a plain EVAL is not (checked per command).
+    assert_eq!(c.cmd(&["MULTI"]), V::ok());
+    assert_eq!(c.cmd(&["EVAL", "#!lua\nreturn 1", "0"]), V::err(OOM));
+    assert_eq!(c.cmd(&["EVAL", "return 1", "0"]), queued());
+    assert_eq!(c.cmd(&["DISCARD"]), V::ok());
+    assert_eq!(admin.cmd(&["CONFIG", "SET", "maxmemory", "0"]), V::ok());
+}
+
+#[test]
+fn multi_exec_with_spill_under_maxmemory() {
+    // With the spill tier on, memory is freed by spilling: transactions keep working.
+    let s = TestServer::start(&["--maxmemory", "4mb", "--spill-enabled", "yes", "--spill-min-value-size", "1024"]);
+    let mut c = s.client();
+    let big = "v".repeat(32 * 1024);
+    for round in 0..10 {
+        assert_eq!(c.cmd(&["MULTI"]), V::ok());
+        for i in 0..40 {
+            assert_eq!(c.cmd(&["SET", &format!("k:{round}:{i}"), &big]), queued());
+        }
+        let r = c.cmd(&["EXEC"]);
+        assert_eq!(r.array().len(), 40, "{r:?}");
+        assert!(r.array().iter().all(|x| *x == V::ok()), "{r:?}");
+    }
+    assert_eq!(c.cmd(&["STRLEN", "k:0:0"]), V::Int(32 * 1024));
+    assert_eq!(c.cmd(&["DBSIZE"]), V::Int(400));
+}

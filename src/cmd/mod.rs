@@ -413,11 +413,14 @@ impl<'a> Ctx<'a> {
     }
 
     /// One lookup of `key`: `None` if absent, `Some(true)` if present and live, `Some(false)`
-    /// if it was logically expired (it is then deleted, as by [`Ctx::expire_if_needed`]).
+    /// if it is logically expired (it is then deleted, unless CLIENT PAUSE holds).
     fn live(&mut self, key: &[u8]) -> Option<bool> {
         let db = self.client.db;
         let expired = self.is_expired(self.srv.dbs[db].get(key)?);
-        if expired {
+        // While CLIENT PAUSE holds (WRITE or ALL) an expired key reads as missing but is not
+        // deleted: Redis pauses expiry with the writes (expireIfNeeded).
+        let paused = self.srv.pause_until != 0 && self.now < self.srv.pause_until;
+        if expired && !paused {
             self.srv.delete_expired(db, key);
             self.fx.before.push((db, vec![Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)]));
         }
@@ -445,7 +448,9 @@ impl<'a> Ctx<'a> {
 
     /// Looks a key up without touching statistics or access time (TYPE-like internal reads).
     pub fn peek(&mut self, key: &[u8]) -> Option<&Entry> {
-        self.expire_if_needed(key);
+        if self.expire_if_needed(key) {
+            return None;
+        }
         self.srv.dbs[self.client.db].get(key)
     }
 

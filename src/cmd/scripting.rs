@@ -80,7 +80,10 @@ fn fcall_generic(ctx: &mut Ctx, argv: &[Bytes], ro: bool) -> Reply {
         Err(e) => return e,
     };
     let name = String::from_utf8_lossy(&argv[1]).into_owned();
-    sc::run(ctx.srv, ctx.client, Target::Function { name }, keys, args, ro)
+    *sc::RUNNING_FUNCTION.lock() = Some((name.clone(), argv.to_vec()));
+    let r = sc::run(ctx.srv, ctx.client, Target::Function { name }, keys, args, ro);
+    *sc::RUNNING_FUNCTION.lock() = None;
+    r
 }
 fn fcall(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     fcall_generic(ctx, argv, false)
@@ -154,8 +157,8 @@ fn script_help(_ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
 }
 
 /// Stores a library in the server (replacing one with the same name when `replace`).
-fn install_library(ctx: &mut Ctx, code: Bytes, replace: bool) -> Result<String, Reply> {
-    let name = sc::validate_library(&ctx.srv.function_libraries, &code, replace).map_err(Reply::Error)?;
+fn install_library(ctx: &mut Ctx, code: Bytes, replace: bool, timeout_ms: u64) -> Result<String, Reply> {
+    let name = sc::validate_library_timeout(&ctx.srv.function_libraries, &code, replace, timeout_ms).map_err(Reply::Error)?;
     ctx.srv.function_libraries.retain(|c| crate::server::library_name(c).as_deref() != Some(name.as_str()));
     ctx.srv.function_libraries.push(code);
     Ok(name)
@@ -175,7 +178,7 @@ fn function_load(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     if argv.len() < 3 || i != argv.len() - 1 {
         return Reply::Error("ERR Function code is missing".into());
     }
-    match install_library(ctx, argv[argv.len() - 1].clone(), replace) {
+    match install_library(ctx, argv[argv.len() - 1].clone(), replace, sc::LOAD_TIMEOUT_MS) {
         Ok(name) => {
             ctx.fx.dirty += 1;
             Reply::Bulk(Bytes::from(name))
@@ -195,11 +198,21 @@ fn function_delete(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     Reply::ok()
 }
 
+/// Redis's addReplySubcommandSyntaxError (the subcommand as given, the command upper-cased).
+fn subcommand_syntax_error(argv: &[Bytes]) -> Reply {
+    Reply::Error(format!(
+        "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+        String::from_utf8_lossy(&argv[1]),
+        String::from_utf8_lossy(&argv[0]).to_ascii_uppercase()
+    ))
+}
+
 fn function_flush(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     match argv.len() {
         2 => {}
         3 if is(&argv[2], "async") || is(&argv[2], "sync") => {}
-        _ => return Reply::Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option".into()),
+        3 => return Reply::Error("ERR FUNCTION FLUSH only supports SYNC|ASYNC option".into()),
+        _ => return subcommand_syntax_error(argv),
     }
     ctx.srv.clear_functions();
     ctx.fx.dirty += 1;
@@ -213,13 +226,13 @@ fn function_list(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     while i < argv.len() {
         if is(&argv[i], "withcode") {
             if withcode {
-                return Reply::Error("ERR Unknown argument withcode".into());
+                return Reply::Error(format!("ERR Unknown argument {}", String::from_utf8_lossy(&argv[i])));
             }
             withcode = true;
             i += 1;
         } else if is(&argv[i], "libraryname") {
             if pattern.is_some() {
-                return Reply::Error("ERR Unknown library name given twice".into());
+                return Reply::Error(format!("ERR Unknown argument {}", String::from_utf8_lossy(&argv[i])));
             }
             if i + 1 >= argv.len() {
                 return Reply::Error("ERR library name argument was not given".into());
@@ -280,7 +293,7 @@ fn function_restore(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             return Reply::Error("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE.".into());
         }
     } else if argv.len() > 4 {
-        return Reply::Error("ERR Unknown argument given".into());
+        return subcommand_syntax_error(argv);
     }
     let libs = match vk_storage::rdb::parse_function_payload(&argv[2]) {
         Ok(l) => l,
@@ -292,7 +305,7 @@ fn function_restore(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     }
     for code in libs {
         let code = Bytes::from(code);
-        if let Err(e) = install_library(ctx, code, policy == "replace") {
+        if let Err(e) = install_library(ctx, code, policy == "replace", 0) {
             ctx.srv.function_libraries = saved;
             // RESTORE words the collision without quotes (as Redis's libraryJoin).
             return match e {
@@ -307,21 +320,12 @@ fn function_restore(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
 
 fn function_stats(ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {
     let libs = ctx.srv.function_libraries.clone();
-    let mut eng = ENGINE.lock();
-    eng.sync_libraries(&libs);
-    Reply::Map(vec![
-        (Reply::Bulk("running_script".into()), Reply::Nil),
-        (
-            Reply::Bulk("engines".into()),
-            Reply::Map(vec![(
-                Reply::Bulk("LUA".into()),
-                Reply::Map(vec![
-                    (Reply::Bulk("libraries_count".into()), Reply::Int(eng.libraries.len() as i64)),
-                    (Reply::Bulk("functions_count".into()), Reply::Int(eng.functions.len() as i64)),
-                ]),
-            )]),
-        ),
-    ])
+    let (nl, nf) = {
+        let mut eng = ENGINE.lock();
+        eng.sync_libraries(&libs);
+        (eng.libraries.len(), eng.functions.len())
+    };
+    sc::function_stats_reply(Some(nl), Some(nf)).unwrap_or(Reply::Nil)
 }
 
 fn function_help(_ctx: &mut Ctx, _argv: &[Bytes]) -> Reply {

@@ -1123,7 +1123,9 @@ fn debug(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             let key = argv[2].clone();
             let now = ctx.now;
             let th = ctx.srv.config.thresholds;
-            let Some(e) = ctx.peek(&key) else { return err::no_key() };
+            // Redis looks the key up in the dict directly: a logically expired key is shown.
+            let db = ctx.client.db;
+            let Some(e) = ctx.srv.dbs[db].get(&key) else { return err::no_key() };
             let idle = e.idle_ms(now) / 1000;
             let v: &Value = &e.value;
             let mut out = format!(
@@ -1233,7 +1235,8 @@ fn debug_protocol(ctx: &mut Ctx, kind: &[u8]) -> Reply {
         "set" => Reply::Set((0..3).map(Reply::Int).collect()),
         "map" => Reply::Map((0..3).map(|i| (Reply::Int(i), Reply::Bool(i == 1))).collect()),
         "attrib" => {
-            if resp3 {
+            // Scripts ignore attributes (Redis's script parser skips them).
+            if resp3 && !ctx.client.in_script {
                 Reply::Raw(Bytes::from_static(
                     b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n$39\r\nSome real reply following the attribute\r\n",
                 ))

@@ -2,6 +2,7 @@
 //! run), `bit`, `cjson`, and globals protection.
 
 use mlua::{Lua, MultiValue, Table, Value};
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 fn num(v: &Value) -> mlua::Result<f64> {
     match v {
@@ -84,15 +85,23 @@ fn table_shape(t: &Table) -> mlua::Result<TableShape> {
     Ok(shape)
 }
 
+/// lua-cjson's settings (global to the Lua state, as in Redis): cjson.encode_max_depth,
+/// cjson.decode_max_depth, cjson.encode_invalid_numbers (0 off, 1 on, 2 "null").
+static ENCODE_MAX_DEPTH: AtomicUsize = AtomicUsize::new(1000);
+static DECODE_MAX_DEPTH: AtomicUsize = AtomicUsize::new(1000);
+static ENCODE_INVALID_NUMBERS: AtomicUsize = AtomicUsize::new(0);
+
 fn json_encode(v: &Value, out: &mut String, depth: usize) -> mlua::Result<()> {
-    if depth > 1000 {
-        return Err(mlua::Error::RuntimeError("Cannot serialise, excessive nesting (1001)".into()));
-    }
     match v {
         Value::Nil => out.push_str("null"),
         Value::LightUserData(_) => out.push_str("null"),
         Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Integer(i) => out.push_str(&i.to_string()),
+        Value::Number(n) if !n.is_finite() => match ENCODE_INVALID_NUMBERS.load(Relaxed) {
+            0 => return Err(mlua::Error::RuntimeError("Cannot serialise number: must not be NaN or Inf".into())),
+            1 => out.push_str(if n.is_nan() { "nan" } else if *n > 0.0 { "inf" } else { "-inf" }),
+            _ => out.push_str("null"),
+        },
         Value::Number(n) => out.push_str(&super::fmt_lua_number(*n)),
         Value::String(s) => {
             out.push('"');
@@ -116,6 +125,10 @@ fn json_encode(v: &Value, out: &mut String, depth: usize) -> mlua::Result<()> {
             out.push('"');
         }
         Value::Table(t) => {
+            let max_depth = ENCODE_MAX_DEPTH.load(Relaxed);
+            if depth + 1 > max_depth {
+                return Err(mlua::Error::RuntimeError(format!("Cannot serialise, excessive nesting ({})", depth + 1)));
+            }
             let TableShape { count, max, positive_int_keys: is_array } = table_shape(t)?;
             if is_array && count > 0 && max <= count * 2 + 10 {
                 out.push('[');
@@ -190,10 +203,72 @@ fn install_cjson(lua: &Lua) -> mlua::Result<Table> {
         "decode",
         lua.create_function(move |lua, s: mlua::String| {
             let parsed: serde_json::Value = serde_json::from_slice(&s.as_bytes()).map_err(|e| mlua::Error::RuntimeError(format!("Expected value but found invalid token at character {}", e.column())))?;
+            let max = DECODE_MAX_DEPTH.load(Relaxed);
+            if json_depth(&parsed) > max {
+                return Err(mlua::Error::RuntimeError(format!("Found too many nested data structures ({}) at character 1", max + 1)));
+            }
             json_to_lua(lua, &parsed, &null)
         })?,
     )?;
+    // Settings: called with a value they set it; they return the current setting.
+    let depth_setting = |cell: &'static AtomicUsize| {
+        move |_: &Lua, v: Option<Value>| -> mlua::Result<usize> {
+            match v {
+                None | Some(Value::Nil) => {}
+                Some(Value::Integer(n)) if (1..=i32::MAX as i64).contains(&n) => cell.store(n as usize, Relaxed),
+                Some(Value::Number(n)) if n >= 1.0 && n <= i32::MAX as f64 => cell.store(n as usize, Relaxed),
+                _ => return Err(mlua::Error::RuntimeError("bad argument #1 (expected integer between 1 and 2147483647)".into())),
+            }
+            Ok(cell.load(Relaxed))
+        }
+    };
+    cjson.raw_set("encode_max_depth", lua.create_function(depth_setting(&ENCODE_MAX_DEPTH))?)?;
+    cjson.raw_set("decode_max_depth", lua.create_function(depth_setting(&DECODE_MAX_DEPTH))?)?;
+    cjson.raw_set(
+        "encode_invalid_numbers",
+        lua.create_function(|lua, v: Option<Value>| {
+            let set = match v {
+                None | Some(Value::Nil) => None,
+                Some(Value::Boolean(b)) => Some(b as usize),
+                Some(Value::String(s)) => match &*s.to_string_lossy() {
+                    "on" => Some(1),
+                    "off" => Some(0),
+                    "null" => Some(2),
+                    _ => return Err(mlua::Error::RuntimeError("bad argument #1 (invalid option)".into())),
+                },
+                _ => return Err(mlua::Error::RuntimeError("bad argument #1 (invalid option)".into())),
+            };
+            if let Some(x) = set {
+                ENCODE_INVALID_NUMBERS.store(x, Relaxed);
+            }
+            Ok(match ENCODE_INVALID_NUMBERS.load(Relaxed) {
+                0 => Value::Boolean(false),
+                1 => Value::Boolean(true),
+                _ => Value::String(lua.create_string("null")?),
+            })
+        })?,
+    )?;
+    // The encode buffer is not kept between calls here; the setting is accepted and reported.
+    cjson.raw_set(
+        "encode_keep_buffer",
+        lua.create_function(|_, v: Option<Value>| {
+            Ok(match v {
+                Some(Value::Boolean(b)) => b,
+                Some(Value::String(s)) => &*s.to_string_lossy() == "on",
+                _ => true,
+            })
+        })?,
+    )?;
     Ok(cjson)
+}
+
+/// Nesting depth of a decoded JSON value (arrays and objects; serde_json bounds the nesting).
+fn json_depth(v: &serde_json::Value) -> usize {
+    match v {
+        serde_json::Value::Array(a) => 1 + a.iter().map(json_depth).max().unwrap_or(0),
+        serde_json::Value::Object(o) => 1 + o.values().map(json_depth).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 fn encode_top(lua: &Lua, v: &Value, out: &mut String) -> mlua::Result<()> {
@@ -203,8 +278,9 @@ fn encode_top(lua: &Lua, v: &Value, out: &mut String) -> mlua::Result<()> {
 }
 
 fn rekey(lua: &Lua, v: &Value, depth: usize) -> mlua::Result<Value> {
-    if depth > 1000 {
-        return Err(mlua::Error::RuntimeError("Cannot serialise, excessive nesting (1001)".into()));
+    // Past the configured depth json_encode reports the nesting error; stop copying there.
+    if depth > ENCODE_MAX_DEPTH.load(Relaxed) {
+        return Ok(v.clone());
     }
     let Value::Table(t) = v else { return Ok(v.clone()) };
     let mut is_array = true;
@@ -249,12 +325,15 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
         "error_reply",
         lua.create_function(|lua, s: mlua::String| {
             let t = lua.create_table()?;
-            let mut msg = s.to_string_lossy().to_string();
-            if !msg.starts_with('-') {
-                msg = msg.to_string();
-            } else {
-                msg = msg[1..].to_string();
-            }
+            // Redis 7.2 (luaRedisErrorReplyCommand + luaPushErrorBuff): "-" is prepended when
+            // missing; the first word is the error code, or "ERR" when there is only one word;
+            // trailing CR/LF is trimmed.
+            let raw = s.to_string_lossy().to_string();
+            let body = raw.strip_prefix('-').unwrap_or(&raw);
+            let msg = match body.split_once(' ') {
+                Some((code, rest)) => format!("{code} {}", rest.trim_matches(|c| c == '\r' || c == '\n')),
+                None => format!("ERR {}", body.trim_matches(|c| c == '\r' || c == '\n')),
+            };
             t.raw_set("err", msg)?;
             Ok(t)
         })?,
@@ -292,30 +371,169 @@ pub fn install(lua: &Lua) -> mlua::Result<()> {
     redis.raw_set("REDIS_VERSION", "7.2.4")?;
     redis.raw_set("REDIS_VERSION_NUM", 0x070204)?;
     g.raw_set("redis", redis)?;
-    // Globals protection: reading an undefined global or creating one is an error.
-    lua.load(
-        r#"
-        local sm, G = setmetatable, _G
-        local function ro(name)
-          local orig = rawget(_G, name)
-          local proxy = {}
-          sm(proxy, {__index = orig, __newindex = function() error("Attempt to modify a readonly table", 2) end, __metatable = false})
-          rawset(_G, name, proxy)
+    // Globals protection (Redis's luaSetErrorMetatable + readonly tables). Scripts do not run
+    // in the real globals table G but in an empty, read-only proxy P (the `vk_env` registry
+    // value): P -> S (read-only proxies of `redis`, `_G` = P) -> G -> an error for undefined
+    // names. Creating or replacing a global, changing a library table, or changing the
+    // metatable of a protected table raises "Attempt to modify a readonly table"; reading an
+    // undefined global raises "Script attempted to access nonexistent global variable".
+    // The server still writes KEYS/ARGV and redis.call into G and the real `redis` table.
+    let fn_helpers = lua.create_table()?;
+    let env: Table = lua
+        .load(
+            r#"
+        local sm, G, rawset_, type_, getfenv_, setfenv_, error_ = setmetatable, _G, rawset, type, getfenv, setfenv, error
+        local loadstring_, load_ = loadstring, load
+        local debug_registry = ...
+        -- Errors raised by the Rust library functions reach scripts as strings, positioned at
+        -- the caller, as luaL_error from a C function (pcall sees the message, not a userdata).
+        do
+          local pcall_, select_, unpack_, tostring_ = pcall, select, unpack, tostring
+          local smatch, sgsub = string.match, string.gsub
+          local function pack(...) return select_('#', ...), {...} end
+          for _, lib in ipairs({'cjson', 'cmsgpack', 'struct', 'bit'}) do
+            local t = rawget(G, lib)
+            if t then
+              for k, f in pairs(t) do
+                if type_(f) == 'function' then
+                  rawset_(t, k, function(...)
+                    local n, r = pack(pcall_(f, ...))
+                    if r[1] then return unpack_(r, 2, n) end
+                    local e = r[2]
+                    if type_(e) ~= 'string' then
+                      -- mlua's error value: "runtime error: <msg>" and a traceback.
+                      e = sgsub(smatch(tostring_(e), '^[^\n]*'), '^runtime error: ', '')
+                    end
+                    error_(e, 2)
+                  end)
+                end
+              end
+            end
+          end
         end
-        for _, n in ipairs({'string', 'table', 'math', 'bit', 'cjson', 'cmsgpack', 'struct'}) do ro(n) end
-        rawset(_G, 'setmetatable', function(t, m)
-          if rawequal(t, G) then error("\1Attempt to modify a readonly table", 2) end
+        local protected = sm({}, {__mode = 'k'})
+        local function ro_err() error_("Attempt to modify a readonly table", 2) end
+        local function ro_meta()
+          local m = {}
+          sm(m, {__newindex = ro_err, __metatable = false})
+          protected[m] = true
+          return m
+        end
+        local proxied = sm({}, {__mode = 'k'})
+        local function ro(orig)
+          local proxy = {}
+          sm(proxy, {__index = orig, __newindex = ro_err, __metatable = ro_meta()})
+          protected[proxy] = true
+          proxied[proxy] = orig
+          return proxy
+        end
+        for _, n in ipairs({'string', 'table', 'math', 'bit', 'cjson', 'cmsgpack', 'struct', 'coroutine'}) do
+          local t = rawget(G, n)
+          if t then rawset_(G, n, ro(t)) end
+        end
+        -- Strings' methods come from the read-only `string` (getmetatable("").__index == string).
+        local smt = getmetatable("")
+        if smt then rawset_(smt, '__index', rawget(G, 'string')) end
+        sm(G, {
+          __index = function(t, k) error_("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end,
+          __newindex = ro_err,
+          __metatable = ro_meta(),
+        })
+        protected[G] = true
+        local S = {redis = ro(rawget(G, 'redis'))}
+        sm(S, {__index = G, __newindex = ro_err, __metatable = ro_meta()})
+        protected[S] = true
+        local missing = function(t, k) error_("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end
+        local P = {}
+        sm(P, {__index = S, __newindex = ro_err, __metatable = ro({__index = missing})})
+        protected[P] = true
+        rawset_(S, '_G', P)
+        -- Function libraries: one environment FE for every library's code and callbacks. While
+        -- FUNCTION LOAD runs the library's top level, FE shows only `redis` with the library API
+        -- (register_function, log, constants); at run time it shows the globals (`redis`
+        -- being the script API), as Redis 7 switches the globals' __index.
+        local R = rawget(G, 'redis')
+        -- redis.sha1hex: exactly one argument; anything but a string or number hashes as "".
+        local sha1hex_, select_ = rawget(R, 'sha1hex'), select
+        rawset_(R, 'sha1hex', function(...)
+          if select_('#', ...) ~= 1 then error_("\1wrong number of arguments", 2) end
+          local v = ...
+          if type_(v) ~= 'string' and type_(v) ~= 'number' then v = '' end
+          return sha1hex_(v)
+        end)
+        local current_register = nil
+        local LRc = {
+          register_function = function(...)
+            if not current_register then error_("\1redis.register_function can only be called on FUNCTION LOAD command", 2) end
+            return current_register(...)
+          end,
+          log = rawget(R, 'log'),
+        }
+        for _, k in ipairs({'LOG_DEBUG', 'LOG_VERBOSE', 'LOG_NOTICE', 'LOG_WARNING', 'REDIS_VERSION', 'REDIS_VERSION_NUM'}) do
+          rawset_(LRc, k, rawget(R, k))
+        end
+        sm(LRc, {__index = missing, __newindex = ro_err, __metatable = ro_meta()})
+        protected[LRc] = true
+        local LoadAPI = {redis = ro(LRc)}
+        sm(LoadAPI, {__index = missing, __newindex = ro_err, __metatable = ro_meta()})
+        protected[LoadAPI] = true
+        local FE = {}
+        local RS = {redis = rawget(S, 'redis'), _G = FE}
+        sm(RS, {__index = G, __newindex = ro_err, __metatable = ro_meta()})
+        protected[RS] = true
+        local FM = {__index = RS, __newindex = ro_err}
+        FM.__metatable = ro({__index = ro(RS)})
+        sm(FE, FM)
+        protected[FE] = true
+        local fn = {env = FE}
+        fn.begin_load = function(reg) current_register = reg; FM.__index = LoadAPI end
+        fn.end_load = function() current_register = nil; FM.__index = RS end
+        rawset_(debug_registry, 'vk_fn', fn)
+        -- Errors raised "from C" in Redis (no position): marked with \1 for error_reply.
+        rawset_(G, 'setmetatable', function(t, m)
+          if protected[t] then error_("\1Attempt to modify a readonly table", 2) end
           return sm(t, m)
         end)
-        sm(_G, {
-          __index = function(t, k) error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2) end,
-          __newindex = function(t, k, v) error("Attempt to modify a readonly table", 2) end,
-          __metatable = false,
-        })
+        rawset_(G, 'rawset', function(t, k, v)
+          if protected[t] then error_("\1Attempt to modify a readonly table", 2) end
+          return rawset_(t, k, v)
+        end)
+        -- Iterating a library table sees its fields (not the empty proxy).
+        local next_ = next
+        rawset_(G, 'next', function(t, k) return next_(proxied[t] or t, k) end)
+        rawset_(G, 'pairs', function(t) return next_, proxied[t] or t, nil end)
+        local rawget_ = rawget
+        rawset_(G, 'rawget', function(t, k) return rawget_(proxied[t] or t, k) end)
+        -- Not offered to scripts (Redis 7.2): getfenv/setfenv would reach the real globals.
+        rawset_(G, 'getfenv', nil)
+        rawset_(G, 'setfenv', nil)
+        -- Binary chunks are refused (Redis: loadstring returns nil); loaded code sees P.
+        rawset_(G, 'loadstring', function(s, name)
+          if type_(s) == 'string' and s:byte(1) == 27 then return nil, 'binary code not allowed' end
+          local f, e = loadstring_(s, name)
+          if f then setfenv_(f, P) end
+          return f, e
+        end)
+        rawset_(G, 'load', function(fn, name)
+          local first = true
+          local f, e = load_(function()
+            local piece = fn()
+            if first then
+              first = false
+              if type_(piece) == 'string' and piece:byte(1) == 27 then return nil end
+            end
+            return piece
+          end, name)
+          if f then setfenv_(f, P) end
+          return f, e
+        end)
+        return P
         "#,
-    )
-    .set_name("=protect")
-    .exec()?;
+        )
+        .set_name("=protect")
+        .call(fn_helpers.clone())?;
+    lua.set_named_registry_value("vk_env", env)?;
+    lua.set_named_registry_value("vk_fn", fn_helpers.raw_get::<Table>("vk_fn")?)?;
     Ok(())
 }
 
@@ -325,7 +543,8 @@ pub mod msgpack {
     use mlua::{Lua, MultiValue, Table, Value};
 
     fn pack_value(v: &Value, out: &mut Vec<u8>, depth: usize) -> mlua::Result<()> {
-        if depth > 16 {
+        // lua-cmsgpack's LUACMSGPACK_MAX_NESTING: a table 16 levels down is packed as nil.
+        if depth >= 16 && matches!(v, Value::Table(_)) {
             out.push(0xc0);
             return Ok(());
         }
@@ -522,6 +741,33 @@ pub mod msgpack {
         Ok(Value::Table(t))
     }
 
+    /// lua-cmsgpack's mp_unpack_full: decodes up to `limit` values from `offset` (both 0: all
+    /// values, returned alone); otherwise the next offset (-1 at the end) comes first.
+    fn unpack_full(lua: &Lua, s: &mlua::String, limit: i64, offset: i64) -> mlua::Result<MultiValue> {
+        let b = s.as_bytes();
+        if offset < 0 || limit < 0 {
+            return Err(mlua::Error::RuntimeError(format!("Invalid request to unpack with offset of {offset} and limit of {limit}.")));
+        }
+        if offset as u64 > b.len() as u64 {
+            return Err(mlua::Error::RuntimeError(format!("Start offset {offset} greater than input length {}.", b.len())));
+        }
+        let decode_all = limit == 0 && offset == 0;
+        let limit = if decode_all { usize::MAX } else { limit as usize };
+        let mut r = Rd { b: &b, p: offset as usize };
+        let mut vals = Vec::new();
+        while r.p < r.b.len() && vals.len() < limit {
+            if vals.len() > 7000 {
+                return Err(mlua::Error::RuntimeError("too many results to unpack".into()));
+            }
+            vals.push(unpack_value(lua, &mut r, 0)?);
+        }
+        if !decode_all {
+            let next = if r.p >= r.b.len() { -1 } else { r.p as i64 };
+            vals.insert(0, Value::Integer(next));
+        }
+        Ok(MultiValue::from_iter(vals))
+    }
+
     pub fn install(lua: &Lua) -> mlua::Result<Table> {
         let m = lua.create_table()?;
         m.raw_set(
@@ -537,19 +783,15 @@ pub mod msgpack {
                 lua.create_string(&out)
             })?,
         )?;
+        m.raw_set("unpack", lua.create_function(|lua, s: mlua::String| unpack_full(lua, &s, 0, 0))?)?;
         m.raw_set(
-            "unpack",
-            lua.create_function(|lua, s: mlua::String| {
-                let b = s.as_bytes();
-                let mut r = Rd { b: &b, p: 0 };
-                let mut vals = Vec::new();
-                while r.p < r.b.len() {
-                    if vals.len() > 7000 {
-                        return Err(mlua::Error::RuntimeError("too many results to unpack".into()));
-                    }
-                    vals.push(unpack_value(lua, &mut r, 0)?);
-                }
-                Ok(MultiValue::from_iter(vals))
+            "unpack_one",
+            lua.create_function(|lua, (s, offset): (mlua::String, Option<i64>)| unpack_full(lua, &s, 1, offset.unwrap_or(0)))?,
+        )?;
+        m.raw_set(
+            "unpack_limit",
+            lua.create_function(|lua, (s, limit, offset): (mlua::String, i64, Option<i64>)| {
+                unpack_full(lua, &s, limit, offset.unwrap_or(0))
             })?,
         )?;
         Ok(m)

@@ -42,6 +42,44 @@ pub static STATE: ScriptState = ScriptState {
     threshold_ms: AtomicI64::new(5000),
 };
 
+/// The running FCALL (function name, command as called), for FUNCTION STATS while busy.
+pub static RUNNING_FUNCTION: Mutex<Option<(String, Vec<Bytes>)>> = Mutex::new(None);
+
+/// FUNCTION STATS: the running function (or nil) and the engine's counts. Lock-free of the
+/// server lock, so it answers while a script is busy (Redis flags it ALLOW_BUSY); `None` when
+/// the engine is momentarily in use.
+pub fn function_stats_reply(libraries: Option<usize>, functions: Option<usize>) -> Option<Reply> {
+    let (libs, fns) = match (libraries, functions) {
+        (Some(l), Some(f)) => (l, f),
+        _ => {
+            let eng = ENGINE.try_lock()?;
+            (eng.libraries.len(), eng.functions.len())
+        }
+    };
+    let since = STATE.running_since.load(Ordering::SeqCst);
+    let running = match (&*RUNNING_FUNCTION.lock(), since) {
+        (Some((name, argv)), since) if since != 0 && STATE.is_function.load(Ordering::SeqCst) => Reply::Map(vec![
+            (Reply::Bulk("name".into()), Reply::Bulk(Bytes::from(name.clone()))),
+            (Reply::Bulk("command".into()), Reply::Array(argv.iter().map(|a| Reply::Bulk(a.clone())).collect())),
+            (Reply::Bulk("duration_ms".into()), Reply::Int(crate::util::now_ms() - since)),
+        ]),
+        _ => Reply::Nil,
+    };
+    Some(Reply::Map(vec![
+        (Reply::Bulk("running_script".into()), running),
+        (
+            Reply::Bulk("engines".into()),
+            Reply::Map(vec![(
+                Reply::Bulk("LUA".into()),
+                Reply::Map(vec![
+                    (Reply::Bulk("libraries_count".into()), Reply::Int(libs as i64)),
+                    (Reply::Bulk("functions_count".into()), Reply::Int(fns as i64)),
+                ]),
+            )]),
+        ),
+    ]))
+}
+
 /// DEBUG SET-DISABLE-DENY-SCRIPTS: let scripts call commands flagged `noscript` (for tests).
 pub static DISABLE_DENY_SCRIPTS: AtomicBool = AtomicBool::new(false);
 
@@ -53,6 +91,15 @@ pub const UNKILLABLE: &str = "UNKILLABLE Sorry the script already executed write
 pub fn is_busy() -> bool {
     let since = STATE.running_since.load(Ordering::SeqCst);
     since != 0 && crate::util::now_ms() - since >= STATE.threshold_ms.load(Ordering::SeqCst)
+}
+
+/// The time commands run by the current script see: the script's start (Redis freezes the
+/// clock during a script, so a key cannot expire between two of its commands).
+pub fn script_time() -> i64 {
+    match STATE.running_since.load(Ordering::SeqCst) {
+        0 => crate::util::now_ms(),
+        t => t,
+    }
 }
 
 /// Kill request for the running script (SCRIPT KILL when `function` is false, FUNCTION KILL
@@ -91,6 +138,11 @@ pub fn fast_path(argv: &[Bytes]) -> Option<Reply> {
     }
     if is(0, "shutdown") {
         return None;
+    }
+    if argv.len() == 2 && is(0, "function") && is(1, "stats") {
+        if let Some(r) = function_stats_reply(None, None) {
+            return Some(r);
+        }
     }
     if STATE.is_function.load(Ordering::SeqCst) {
         return Some(Reply::Error("BUSY Redis is busy running a function. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.".into()));
@@ -212,6 +264,10 @@ impl Engine {
             .set_name("@user_script")
             .into_function()
             .map_err(|e| format!("ERR Error compiling script (new function): {}", lua_err_text(&e)))?;
+        // Scripts see the read-only globals proxy, never the real globals table.
+        if let Ok(env) = self.lua.named_registry_value::<Table>("vk_env") {
+            f.set_environment(env).map_err(|e| format!("ERR {e}"))?;
+        }
         let t: Table = match self.lua.named_registry_value::<Value>("vk_scripts") {
             Ok(Value::Table(t)) => t,
             _ => {
@@ -288,20 +344,52 @@ pub fn lua_err_text(e: &mlua::Error) -> String {
     }
 }
 
+/// A library's shebang (`#!<engine> name=<name>`), split as Redis's sdssplitargs (quotes
+/// allowed): returns the engine and the library name, or Redis's metadata error.
+pub fn library_metadata(code: &[u8]) -> Result<(String, String), String> {
+    if !code.starts_with(b"#!") {
+        return Err("ERR Missing library metadata".into());
+    }
+    let Some(end) = code.iter().position(|&c| c == b'\n') else {
+        return Err("ERR Invalid library metadata".into());
+    };
+    let parts = match crate::resp::split_args(&code[..end]) {
+        Some(p) if !p.is_empty() => p,
+        _ => return Err("ERR Invalid library metadata".into()),
+    };
+    let engine = String::from_utf8_lossy(&parts[0][2.min(parts[0].len())..]).into_owned();
+    let mut name = None;
+    for part in &parts[1..] {
+        if part.len() >= 5 && part[..5].eq_ignore_ascii_case(b"name=") {
+            if name.is_some() {
+                return Err("ERR Invalid metadata value, name argument was given multiple times".into());
+            }
+            name = Some(String::from_utf8_lossy(&part[5..]).into_owned());
+            continue;
+        }
+        return Err(format!("ERR Invalid metadata value given: {}", String::from_utf8_lossy(part)));
+    }
+    let name = name.ok_or_else(|| "ERR Library name was not given".to_string())?;
+    Ok((engine, name))
+}
+
 /// Runs a library's code in a loading environment that only offers `redis.register_function`
 /// (and the usual libraries); returns the library and its functions.
 pub fn compile_library(lua: &Lua, code: &Bytes) -> Result<(Library, Vec<FunctionDef>), String> {
-    let name = crate::server::library_name(code).ok_or_else(|| "ERR Missing library metadata".to_string())?;
+    compile_library_timeout(lua, code, 0)
+}
+
+/// FUNCTION LOAD's limit for a library's top-level code (Redis's LOAD_TIMEOUT_MS).
+pub const LOAD_TIMEOUT_MS: u64 = 500;
+
+/// [`compile_library`] with a time limit (ms, 0 = none) for the library's top-level code: past
+/// it the load fails with "FUNCTION LOAD timeout" (raised on every instruction from then on,
+/// so pcall cannot swallow it).
+pub fn compile_library_timeout(lua: &Lua, code: &Bytes, timeout_ms: u64) -> Result<(Library, Vec<FunctionDef>), String> {
+    let (engine, name) = library_metadata(code)?;
     let first = code.split(|&c| c == b'\n').next().unwrap_or(&[]);
-    let shebang = String::from_utf8_lossy(first).into_owned();
-    let engine = shebang[2..].split(' ').next().unwrap_or("");
     if !engine.eq_ignore_ascii_case("lua") {
         return Err(format!("ERR Engine '{engine}' not found"));
-    }
-    for p in shebang[2..].split(' ').skip(1).filter(|s| !s.is_empty()) {
-        if !p.starts_with("name=") {
-            return Err(format!("ERR Invalid metadata value given: {p}"));
-        }
     }
     if name.is_empty() || !name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'_') {
         return Err("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long".into());
@@ -333,28 +421,32 @@ pub fn compile_library(lua: &Lua, code: &Bytes) -> Result<(Library, Vec<Function
                 }
             }
         })?;
-        // The loading environment: libraries, plus a `redis` table with register_function only.
-        let env = lua.create_table()?;
-        let g = lua.globals();
-        for k in ["string", "table", "math", "bit", "cjson", "struct", "cmsgpack", "pairs", "ipairs", "type", "tostring", "tonumber", "error", "pcall", "assert", "unpack", "select", "next", "setmetatable", "getmetatable", "rawget", "rawset", "rawequal", "xpcall", "redis", "_G"] {
-            let v: Value = g.raw_get(k)?;
-            env.raw_set(k, v)?;
-        }
-        let redis = lua.create_table()?;
-        redis.raw_set("register_function", register)?;
-        if let Ok(Value::Table(r)) = g.raw_get::<Value>("redis") {
-            let index: Function = lua
-                .load("local R = ...; return function(t, k) local v = R[k]; if v == nil then error(\"Script attempted to access nonexistent global variable '\" .. tostring(k) .. \"'\", 2) end; return v end")
-                .set_name("=redis_index")
-                .call(r)?;
-            let mt = lua.create_table()?;
-            mt.raw_set("__index", index)?;
-            redis.set_metatable(Some(mt));
-        }
-        env.raw_set("redis", redis)?;
-        env.raw_set("_G", env.clone())?;
+        // The libraries' shared environment (see `libs::install`): during the load it offers
+        // only `redis` with register_function/log; the callbacks later see the globals.
+        let helpers: Table = lua.named_registry_value("vk_fn")?;
+        let env: Table = helpers.raw_get("env")?;
         f.set_environment(env)?;
-        f.call::<()>(())
+        let begin: Function = helpers.raw_get("begin_load")?;
+        let end: Function = helpers.raw_get("end_load")?;
+        begin.call::<()>(register)?;
+        if timeout_ms > 0 {
+            let start = std::time::Instant::now();
+            lua.set_hook(HookTriggers::new().every_nth_instruction(100_000), move |lua, _dbg| {
+                if start.elapsed().as_millis() as u64 > timeout_ms {
+                    lua.set_hook(HookTriggers::new().every_nth_instruction(1), |_lua, _dbg| {
+                        Err(mlua::Error::RuntimeError("\u{1}FUNCTION LOAD timeout".into()))
+                    });
+                    return Err(mlua::Error::RuntimeError("\u{1}FUNCTION LOAD timeout".into()));
+                }
+                Ok(VmState::Continue)
+            });
+        }
+        let r = f.call::<()>(());
+        if timeout_ms > 0 {
+            lua.remove_hook();
+        }
+        end.call::<()>(())?;
+        r
     });
     if let Err(e) = res {
         if let Some(m) = err.borrow().clone() {
@@ -362,6 +454,8 @@ pub fn compile_library(lua: &Lua, code: &Bytes) -> Result<(Library, Vec<Function
         }
         let text = lua_err_text(&e);
         let first = text.lines().next().unwrap_or("").trim_end();
+        // Errors raised "from C" (marked \u{1}) carry no position.
+        let first = first.rsplit('\u{1}').next().unwrap_or(first);
         return Err(format!("ERR Error registering functions: ERR {first}"));
     }
     let fns = std::mem::take(&mut *registered.borrow_mut());
@@ -435,8 +529,13 @@ fn register_function(lib: &str, args: MultiValue, existing: &[FunctionDef]) -> R
 
 /// Validates a library before `Server::load_function_library` stores it.
 pub fn validate_library(srv_libs: &[Bytes], code: &Bytes, replace: bool) -> Result<String, String> {
+    validate_library_timeout(srv_libs, code, replace, 0)
+}
+
+/// [`validate_library`] with a time limit for the new library's top-level code (FUNCTION LOAD).
+pub fn validate_library_timeout(srv_libs: &[Bytes], code: &Bytes, replace: bool, timeout_ms: u64) -> Result<String, String> {
     let eng = ENGINE.lock();
-    let (lib, fns) = compile_library(&eng.lua, code)?;
+    let (lib, fns) = compile_library_timeout(&eng.lua, code, timeout_ms)?;
     for other in srv_libs {
         let Ok((olib, ofns)) = compile_library(&eng.lua, other) else { continue };
         if olib.name == lib.name {
@@ -504,12 +603,18 @@ pub fn run(srv: &mut Server, caller: &mut Client, target: Target, keys: Vec<Byte
     STATE.is_function.store(is_fn, Ordering::SeqCst);
     STATE.threshold_ms.store(state.borrow().srv.config.busy_reply_threshold as i64, Ordering::SeqCst);
     STATE.running_since.store(crate::util::now_ms(), Ordering::SeqCst);
-    lua.set_hook(HookTriggers::new().every_nth_instruction(10_000), |_lua, _dbg| {
+    lua.set_hook(HookTriggers::new().every_nth_instruction(10_000), |lua, _dbg| {
         if STATE.kill_requested.load(Ordering::SeqCst) {
+            // From now on every instruction raises, so a script looping over pcall() cannot
+            // swallow the kill (Redis's luaMaskCountHook re-arms itself on every line).
+            lua.set_hook(HookTriggers::new().every_nth_instruction(1), |_lua, _dbg| {
+                Err(mlua::Error::RuntimeError("ERR Script killed by user with SCRIPT KILL...".into()))
+            });
             return Err(mlua::Error::RuntimeError("ERR Script killed by user with SCRIPT KILL...".into()));
         }
         Ok(VmState::Continue)
     });
+    let counted_reply = std::cell::Cell::new(false);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| lua.scope(|scope| {
         let st = &state;
         let call = scope.create_function_mut(move |lua, args: MultiValue| redis_call(lua, st, args, true))?;
@@ -542,7 +647,15 @@ pub fn run(srv: &mut Server, caller: &mut Client, target: Target, keys: Vec<Byte
         // Booleans convert by the script's protocol (redis.setresp), as Redis does.
         let resp = st.borrow().script_resp;
         let out = match r {
-            Ok(v) => Ok(lua_to_reply(&v, resp, 0)),
+            Ok(v) => {
+                // An error table from redis.pcall, returned as is: already counted.
+                if let Value::Table(t) = &v {
+                    if matches!(t.raw_get::<Value>("ignore_error_stats_update"), Ok(Value::Boolean(true))) {
+                        counted_reply.set(true);
+                    }
+                }
+                Ok(lua_to_reply(&v, resp, 0))
+            }
             Err(e) => Err(e),
         };
         redis.raw_set("call", Value::Nil)?;
@@ -556,10 +669,24 @@ pub fn run(srv: &mut Server, caller: &mut Client, target: Target, keys: Vec<Byte
     STATE.kill_requested.store(false, Ordering::SeqCst);
     let _ = lua.gc_step();
     let call_line = state.borrow().err_line;
-    match result {
-        Ok(Ok(reply)) => reply,
-        Ok(Err(e)) | Err(e) => error_reply(&e, &sha, is_fn, call_line),
+    let (reply, counted) = match result {
+        Ok(Ok(reply)) => (reply, counted_reply.get()),
+        Ok(Err(e)) | Err(e) => (error_reply(&e, &sha, is_fn, call_line), find_table_err(&e)),
+    };
+    // An error from redis.call/pcall was counted when the command failed; the caller counts the
+    // script's error reply: take one off so it is counted once (Redis's
+    // ignore_error_stats_update).
+    if counted {
+        if let Reply::Error(msg) = &reply {
+            let srv = &mut *state.borrow_mut().srv;
+            srv.stats.total_error_replies = srv.stats.total_error_replies.saturating_sub(1);
+            let code = msg.split(' ').next().unwrap_or("ERR");
+            if let Some(n) = srv.stats.errors.get_mut(code) {
+                *n = n.saturating_sub(1);
+            }
+        }
     }
+    reply
 }
 
 fn error_reply(e: &mlua::Error, _sha: &str, is_fn: bool, call_line: Option<i32>) -> Reply {
@@ -660,6 +787,11 @@ fn redis_call(lua: &Lua, st: &RefCell<RunState>, args: MultiValue, raise_errors:
     let vals: Vec<Value> = args.into_iter().collect();
     let n = vals.len();
     let fail = |lua: &Lua, msg: String| -> mlua::Result<MultiValue> {
+        // Counted once, here (Redis: when the command fails); a script error reply carrying
+        // it is not counted again (see `run`).
+        if let Ok(mut s) = st.try_borrow_mut() {
+            crate::server::count_error(s.srv, &Reply::Error(msg.clone()));
+        }
         if raise_errors {
             let line = (0..6).find_map(|lvl| {
                 let d = lua.inspect_stack(lvl)?;
@@ -673,6 +805,7 @@ fn redis_call(lua: &Lua, st: &RefCell<RunState>, args: MultiValue, raise_errors:
         } else {
             let t = lua.create_table()?;
             t.raw_set("err", msg)?;
+            t.raw_set("ignore_error_stats_update", true)?;
             Ok(MultiValue::from_iter([Value::Table(t)]))
         }
     };
@@ -706,6 +839,13 @@ fn redis_call(lua: &Lua, st: &RefCell<RunState>, args: MultiValue, raise_errors:
     let mut guard = st.borrow_mut();
     let s = &mut *guard;
     let is_write = spec.has(crate::cmd::flags::WRITE);
+    // Read-only scripts refuse may-replicate commands too (PUBLISH, PFCOUNT...), as Redis's
+    // scriptVerifyWriteCommandAllow: they must not slip through CLIENT PAUSE WRITE.
+    if s.no_writes && !is_write && spec.has(crate::cmd::flags::MAY_REPLICATE) {
+        s.srv.stats.commands.of(spec).rejected_calls += 1;
+        drop(guard);
+        return fail(lua, "ERR Write commands are not allowed from read-only scripts.".into());
+    }
     if is_write {
         let refusal = if s.no_writes {
             Some("ERR Write commands are not allowed from read-only scripts.".to_string())
@@ -717,6 +857,7 @@ fn redis_call(lua: &Lua, st: &RefCell<RunState>, args: MultiValue, raise_errors:
             None
         };
         if let Some(e) = refusal {
+            s.srv.stats.commands.of(spec).rejected_calls += 1;
             drop(guard);
             return fail(lua, e);
         }
@@ -735,7 +876,6 @@ fn redis_call(lua: &Lua, st: &RefCell<RunState>, args: MultiValue, raise_errors:
         }
     }
     if let Reply::Error(e) = &reply {
-        crate::server::count_error(s.srv, &reply);
         let e = e.clone();
         drop(guard);
         return fail(lua, e);
@@ -872,7 +1012,8 @@ pub fn lua_to_reply(v: &Value, resp: u8, depth: usize) -> Reply {
                     return Reply::Double(d as f64);
                 }
                 if let Ok(Value::String(s)) = t.raw_get::<Value>("big_number") {
-                    return Reply::BigNumber(s.to_string_lossy().to_string());
+                    // CR/LF would break the protocol: Redis maps them to spaces.
+                    return Reply::BigNumber(s.to_string_lossy().replace(['\r', '\n'], " "));
                 }
                 if let Ok(Value::Table(m)) = t.raw_get::<Value>("map") {
                     let mut out = Vec::new();
@@ -951,4 +1092,59 @@ mod tests {
         assert_eq!(fmt_lua_number(1e20), "1e+20");
         assert_eq!(fmt_lua_number(-2.5), "-2.5");
     }
+}
+
+/// The command flags of `argv` as Redis's `getCommandFlags` computes them: for EVAL/EVALSHA/FCALL
+/// (and their `_RO` forms) the script's declared flags replace WRITE, DENYOOM and STALE
+/// (`scriptFlagsToCmdFlags`); scripts without a shebang, unknown scripts and unknown functions
+/// keep the command's own flags (EVAL: MAY_REPLICATE). Used by CLIENT PAUSE WRITE and by the
+/// OOM check of MULTI/EXEC.
+pub fn effective_flags(srv: &Server, spec: &crate::cmd::CommandSpec, argv: &[Bytes]) -> u64 {
+    let base = spec.flags;
+    let script_flags: Vec<String> = match spec.name {
+        "eval" | "eval_ro" => {
+            let Some(body) = argv.get(1) else { return base };
+            if !body.starts_with(b"#!") {
+                return base;
+            }
+            match parse_shebang(body) {
+                Ok((_, f)) => f,
+                Err(_) => return base,
+            }
+        }
+        "evalsha" | "evalsha_ro" => {
+            let Some(sha) = argv.get(1) else { return base };
+            let sha = String::from_utf8_lossy(sha).to_ascii_lowercase();
+            let eng = ENGINE.lock();
+            match (eng.script_bodies.get(&sha), eng.scripts.get(&sha)) {
+                (Some(b), Some(f)) if b.starts_with(b"#!") => f.clone(),
+                _ => return base,
+            }
+        }
+        "fcall" | "fcall_ro" => {
+            let Some(name) = argv.get(1) else { return base };
+            let name = String::from_utf8_lossy(name);
+            let mut eng = ENGINE.lock();
+            eng.sync_libraries(&srv.function_libraries);
+            let found = eng.functions.get(name.as_ref()).or_else(|| eng.functions.values().find(|f| f.name.eq_ignore_ascii_case(&name)));
+            match found {
+                Some(f) => f.flags.clone(),
+                None => return base,
+            }
+        }
+        _ => return base,
+    };
+    use crate::cmd::flags::*;
+    let has = |n: &str| script_flags.iter().any(|f| f == n);
+    let mut fl = base & !(STALE | DENYOOM | WRITE | MAY_REPLICATE);
+    if !has("allow-oom") && !has("no-writes") {
+        fl |= DENYOOM;
+    }
+    if !has("no-writes") {
+        fl |= WRITE;
+    }
+    if has("allow-stale") {
+        fl |= STALE;
+    }
+    fl
 }

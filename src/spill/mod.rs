@@ -655,14 +655,53 @@ pub fn while_loading(srv: &mut Server) {
 /// Called before every command: frees memory when over `maxmemory`, and refuses commands that
 /// may grow memory (DENYOOM) when that failed — Redis's `performEvictions` + OOM check.
 pub fn before_command(srv: &mut Server, spec: &CommandSpec) -> Option<Reply> {
+    before_command_flags(srv, spec.flags)
+}
+
+/// [`before_command`] for a command whose flags are computed (a script's declared flags, see
+/// `scripting::effective_flags`).
+pub fn before_command_flags(srv: &mut Server, flags: u64) -> Option<Reply> {
     if srv.config.maxmemory == 0 || srv.loading {
         return None;
     }
     let ok = free_memory(srv, Duration::from_millis(10));
-    if !ok && spec.has(crate::cmd::flags::DENYOOM) {
+    if !ok && flags & crate::cmd::flags::DENYOOM != 0 {
         return Some(Reply::Error(OOM_ERROR.into()));
     }
     None
+}
+
+/// The maxmemory check of a command about to be queued inside MULTI: Redis refuses a DENYOOM
+/// command before queuing it (the refusal flags the transaction, so EXEC aborts).
+pub fn before_queuing(srv: &mut Server, spec: &CommandSpec, argv: &[Bytes]) -> Option<Reply> {
+    if srv.config.maxmemory == 0 || srv.loading {
+        return None;
+    }
+    let flags = crate::scripting::effective_flags(srv, spec, argv);
+    before_command_flags(srv, flags)
+}
+
+/// The maxmemory check of EXEC (Redis's `processCommand` with the queued commands' flags): when
+/// memory cannot be freed and a queued command is DENYOOM, the transaction is discarded and
+/// EXEC answers `EXECABORT Transaction discarded because of: OOM ...`.
+pub fn before_exec(srv: &mut Server, client: &mut crate::client::Client) -> Option<Reply> {
+    if srv.config.maxmemory == 0 || srv.loading {
+        return None;
+    }
+    let Some(m) = client.multi.as_ref() else { return None };
+    let denyoom = m.queued.iter().any(|q| {
+        crate::server::resolve(q)
+            .map(|(spec, _)| crate::scripting::effective_flags(srv, spec, q) & crate::cmd::flags::DENYOOM != 0)
+            .unwrap_or(false)
+    });
+    if !denyoom {
+        return None;
+    }
+    let Some(Reply::Error(e)) = before_command_flags(srv, crate::cmd::flags::DENYOOM) else { return None };
+    client.multi = None;
+    client.shared.multi_count.store(-1, std::sync::atomic::Ordering::Relaxed);
+    crate::server::unwatch_all(srv, client);
+    Some(Reply::Error(format!("EXECABORT Transaction discarded because of: {e}")))
 }
 
 /// True when memory is over `maxmemory` and cannot be brought under it now (Redis's OOM state,

@@ -31,10 +31,6 @@ SKIPLIST=$ROOT/tests/conformance/skip.txt
 #     replication, cluster mode or TLS, none of which an external server run can exercise.
 #   unit/acl, unit/acl-v2: ACL users other than `default` are not supported (docs/unsupported.md).
 #   unit/printver: only prints the server version.
-#   unit/pause: "Test RO scripts are not blocked by pause RO" hangs (a read-only script is held
-#     by CLIENT PAUSE WRITE), which ends the unit (docs/conformance.md).
-# unit/querybuf runs with both of its tests in the skip list (query buffer resizing of Redis's
-# clientsCron, not implemented); it stays in the list so that a fix shows up.
 UNITS=(
   unit/dump unit/auth unit/protocol unit/keyspace unit/scan unit/info unit/info-command
   unit/type/string unit/type/incr unit/type/list unit/type/list-2 unit/type/list-3
@@ -42,7 +38,7 @@ UNITS=(
   unit/sort unit/expire unit/other unit/multi unit/quit unit/latency-monitor
   unit/pubsub unit/slowlog unit/scripting unit/functions unit/maxmemory
   unit/introspection unit/introspection-2 unit/bitops unit/bitfield unit/geo
-  unit/hyperloglog unit/tracking unit/querybuf
+  unit/hyperloglog unit/tracking unit/querybuf unit/pause
 )
 # A couple of minutes of the suite for every test run (tests/run-all.sh, debug binary).
 QUICK=(
