@@ -417,13 +417,21 @@ impl Db {
         self.segs[Self::seg_of(h)].table.find(h, |e| &*e.key == key)
     }
 
+    /// The segment of `key` (hash `h`) for writing, or `None` if the key is absent. While a
+    /// snapshot shares the segment, absence is checked first, so that a miss copies nothing;
+    /// otherwise the caller's own probe is the only one.
+    fn seg_with_key<'a>(segs: &'a mut [Arc<Segment>], cow: &mut CowState, h: u64, key: &[u8]) -> Option<&'a mut Segment> {
+        let idx = Self::seg_of(h);
+        if Arc::strong_count(&segs[idx]) > 1 {
+            segs[idx].table.find(h, |e| &*e.key == key)?;
+        }
+        Some(Self::seg_mut(segs, idx, cow))
+    }
+
     /// Mutable access to a key's entry (copy-on-write of its segment if a snapshot holds it).
     pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut Entry> {
         let h = self.hash(key);
-        let idx = Self::seg_of(h);
-        // Only pay for the copy when the key is actually there.
-        self.segs[idx].table.find(h, |e| &*e.key == key)?;
-        Self::seg_mut(&mut self.segs, idx, &mut self.cow_bytes).table.find_mut(h, |e| &*e.key == key)
+        Self::seg_with_key(&mut self.segs, &mut self.cow_bytes, h, key)?.table.find_mut(h, |e| &*e.key == key)
     }
 
     /// Inserts or replaces a key's entry; returns the previous entry.
@@ -489,9 +497,7 @@ impl Db {
 
     pub fn remove(&mut self, key: &[u8]) -> Option<Entry> {
         let h = self.hash(key);
-        let idx = Self::seg_of(h);
-        self.segs[idx].table.find(h, |e| &*e.key == key)?;
-        let seg = Self::seg_mut(&mut self.segs, idx, &mut self.cow_bytes);
+        let seg = Self::seg_with_key(&mut self.segs, &mut self.cow_bytes, h, key)?;
         let removed = match seg.table.find_entry(h, |e| &*e.key == key) {
             Ok(o) => o.remove().0,
             Err(_) => return None,
@@ -507,11 +513,7 @@ impl Db {
     /// Sets or clears (with [`NO_EXPIRE`]) a key's expiry. Returns false if the key is absent.
     pub fn set_expire(&mut self, key: &[u8], at: i64) -> bool {
         let h = self.hash(key);
-        let idx = Self::seg_of(h);
-        if self.segs[idx].table.find(h, |e| &*e.key == key).is_none() {
-            return false;
-        }
-        let seg = Self::seg_mut(&mut self.segs, idx, &mut self.cow_bytes);
+        let Some(seg) = Self::seg_with_key(&mut self.segs, &mut self.cow_bytes, h, key) else { return false };
         let Some(e) = seg.table.find_mut(h, |e| &*e.key == key) else { return false };
         let had = e.expire_at != NO_EXPIRE;
         let has = at != NO_EXPIRE;
