@@ -45,7 +45,9 @@ pub struct ClientShared {
     pub name: Mutex<Option<Bytes>>,
     pub lib_name: Mutex<Option<Bytes>>,
     pub lib_ver: Mutex<Option<Bytes>>,
-    pub last_cmd: Mutex<&'static str>,
+    /// [`crate::cmd::CommandSpec::id`] of the command last run (CLIENT LIST `cmd=`), `usize::MAX`
+    /// before the first: set on every command, so a plain store rather than a lock.
+    pub last_cmd: AtomicUsize,
     pub resp: AtomicUsize,
     /// Set by CLIENT KILL / timeouts; the connection task closes as soon as it sees it.
     pub killed: AtomicBool,
@@ -70,7 +72,6 @@ pub struct ClientShared {
     pub omem: AtomicUsize,
     pub tot_net_in: AtomicU64,
     pub tot_net_out: AtomicU64,
-    pub tot_cmds: AtomicU64,
     pub no_evict: AtomicBool,
     pub user: Mutex<String>,
     /// Channel for out-of-band replies: pub/sub messages, MONITOR lines, unblocking.
@@ -171,7 +172,7 @@ impl ClientShared {
             name: Mutex::new(None),
             lib_name: Mutex::new(None),
             lib_ver: Mutex::new(None),
-            last_cmd: Mutex::new("NULL"),
+            last_cmd: AtomicUsize::new(usize::MAX),
             resp: AtomicUsize::new(2),
             killed: AtomicBool::new(false),
             kill_notify: tokio::sync::Notify::new(),
@@ -187,7 +188,6 @@ impl ClientShared {
             omem: AtomicUsize::new(0),
             tot_net_in: AtomicU64::new(0),
             tot_net_out: AtomicU64::new(0),
-            tot_cmds: AtomicU64::new(0),
             no_evict: AtomicBool::new(false),
             user: Mutex::new("default".into()),
             push,

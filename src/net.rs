@@ -415,7 +415,6 @@ impl Conn {
                     if self.may_have_pushes(srv) {
                         self.drain_pushes();
                     }
-                    self.client.shared.tot_cmds.fetch_add(1, Ordering::Relaxed);
                     // Commands that may run for long (scripts, SAVE, DEBUG SLEEP, KEYS...) run
                     // off the runtime's worker so the other connections' I/O is not starved.
                     let outcome = if may_run_long(&argv[0]) {

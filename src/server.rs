@@ -753,7 +753,7 @@ pub fn execute(srv: &mut Server, client: &mut Client, argv: Vec<Bytes>) -> Outco
     };
     let name = top.name;
     let full = spec.full_name;
-    *client.shared.last_cmd.lock() = full;
+    client.shared.last_cmd.store(spec.id, Ordering::Relaxed);
 
     let reject = |srv: &mut Server, client: &mut Client, e: Reply| {
         if let Some(m) = client.multi.as_mut() {

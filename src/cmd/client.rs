@@ -173,7 +173,7 @@ fn info_line(srv: &Server, cs: &ClientShared, me: Option<&[Bytes]>) -> String {
         cs.sub_count.load(Ordering::Relaxed),
         cs.psub_count.load(Ordering::Relaxed),
         cs.ssub_count.load(Ordering::Relaxed),
-        cs.last_cmd.lock(),
+        last_cmd_name(cs),
         cs.user.lock(),
         cs.resp.load(Ordering::Relaxed),
     )
@@ -234,6 +234,11 @@ fn client_list(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
         out.push('\n');
     }
     Reply::Verbatim("txt", Bytes::from(out))
+}
+
+/// CLIENT LIST's `cmd=`: the full name of the command the client last ran.
+fn last_cmd_name(cs: &ClientShared) -> &'static str {
+    super::COMMANDS.full_name(cs.last_cmd.load(Ordering::Relaxed)).unwrap_or("NULL")
 }
 
 /// CLIENT SETNAME name

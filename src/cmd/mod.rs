@@ -202,21 +202,26 @@ impl CommandSpec {
 /// The command table: name → spec.
 pub struct CommandTable {
     pub map: hashbrown::HashMap<&'static str, CommandSpec>,
-    /// The next [`CommandSpec::id`].
-    next_id: usize,
+    /// Full names by [`CommandSpec::id`].
+    names: Vec<&'static str>,
 }
 
 impl CommandTable {
     pub fn add(&mut self, mut spec: CommandSpec) {
-        spec.id = self.next_id;
-        self.next_id += 1;
+        spec.id = self.names.len();
+        self.names.push(spec.full_name);
         for sub in &mut spec.subcommands {
             // Built once per subcommand for the life of the process.
             sub.full_name = Box::leak(format!("{}|{}", spec.name, sub.name).into_boxed_str());
-            sub.id = self.next_id;
-            self.next_id += 1;
+            sub.id = self.names.len();
+            self.names.push(sub.full_name);
         }
         self.map.insert(spec.name, spec);
+    }
+
+    /// The full name of the command or subcommand with this [`CommandSpec::id`].
+    pub fn full_name(&self, id: usize) -> Option<&'static str> {
+        self.names.get(id).copied()
     }
     /// Looks a command up by its (any-case) name.
     pub fn get(&self, name: &[u8]) -> Option<&CommandSpec> {
@@ -240,7 +245,7 @@ impl CommandTable {
 
 /// Every command VaultKey knows.
 pub static COMMANDS: LazyLock<CommandTable> = LazyLock::new(|| {
-    let mut t = CommandTable { map: hashbrown::HashMap::new(), next_id: 0 };
+    let mut t = CommandTable { map: hashbrown::HashMap::new(), names: Vec::new() };
     connection::register(&mut t);
     server_cmds::register(&mut t);
     client::register(&mut t);
