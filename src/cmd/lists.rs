@@ -189,15 +189,34 @@ fn push(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
     let head = is(name, "lpush") || is(name, "lpushx");
     let xx = is(name, "lpushx") || is(name, "rpushx");
     let key = &argv[1];
-    let exists = match check_list_write(ctx, key) {
-        Ok(e) => e,
-        Err(e) => return e,
+    // The elements as slices: on the stack for the usual single one.
+    let one: [&[u8]; 1];
+    let many: Vec<&[u8]>;
+    let values: &[&[u8]] = if argv.len() == 3 {
+        one = [&argv[2][..]];
+        &one
+    } else {
+        many = argv[2..].iter().map(|a| &a[..]).collect();
+        &many
     };
-    if !exists && xx {
-        return Reply::Int(0);
-    }
-    let values: Vec<&[u8]> = argv[2..].iter().map(|a| &a[..]).collect();
-    let n = push_into(ctx, key, &values, head, exists);
+    let f = fill(ctx);
+    // One write lookup finds, type-checks and extends an existing list.
+    let existing = match ctx.lookup_write(key).map(|e| e.value_mut()) {
+        None => None,
+        Some(Value::List(l)) => {
+            l.push_many(f, values, head);
+            Some(l.len())
+        }
+        Some(_) => return err::wrongtype(),
+    };
+    let n = match existing {
+        Some(n) => {
+            ctx.modified(key);
+            n
+        }
+        None if xx => return Reply::Int(0),
+        None => push_into(ctx, key, values, head, false),
+    };
     ctx.notify(notify::LIST, if head { "lpush" } else { "rpush" }, key);
     Reply::Int(n as i64)
 }

@@ -189,9 +189,12 @@ fn set_generic(
     if flags & F_GET != 0 {
         old = get_str(ctx, key)?.map(Bytes::copy_from_slice);
     }
-    let found = ctx.exists(key);
-    if (flags & F_NX != 0 && found) || (flags & F_XX != 0 && !found) {
-        return Ok((false, old));
+    // Only NX/XX need to know beforehand (set_key expires a stale key itself).
+    if flags & (F_NX | F_XX) != 0 {
+        let found = ctx.exists(key);
+        if (flags & F_NX != 0 && found) || (flags & F_XX != 0 && !found) {
+            return Ok((false, old));
+        }
     }
     ctx.set_key(key, Value::from_bytes(val), flags & F_KEEPTTL != 0);
     ctx.notify(notify::STRING, "set", key);

@@ -367,14 +367,20 @@ fn zadd_generic(ctx: &mut Ctx, argv: &[Bytes], first: usize, f: Flags) -> Reply 
     // converts an existing listpack up front only by the argument count.
     let first_len = argv[first + 1].len();
     let th = ctx.thresholds();
-    let exists = tri!(check_write(ctx, key));
+    // One write lookup (expiry, access), as Redis's lookupKeyWrite; the set is then reached by
+    // a plain probe.
+    let exists = match ctx.lookup_write(key).map(|e| matches!(e.value, Value::ZSet(_))) {
+        None => false,
+        Some(true) => true,
+        Some(false) => return err::wrongtype(),
+    };
     if !exists {
         if f.xx {
             return if f.incr { Reply::Nil } else { Reply::Int(0) };
         }
         ctx.add_key(key, Value::ZSet(crate::types::Shared::new(ZSet::with_hint(n, first_len, &th))));
     }
-    let Some(z) = zset_mut(ctx, key) else { return err::wrongtype() };
+    let Some(Value::ZSet(z)) = ctx.db().get_mut(key).map(|e| e.value_mut()) else { return err::wrongtype() };
     if exists {
         z.maybe_convert(n, 0, &th);
     }
