@@ -412,7 +412,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// Deletes `key` if it is logically expired, logging the deletion as DEL and firing the
-    /// `expired` event. Returns true if the key was expired.
+    /// `expired` event (not while CLIENT PAUSE holds, see [`Ctx::live`]). Returns true if the
+    /// key is expired.
     pub fn expire_if_needed(&mut self, key: &[u8]) -> bool {
         self.live(key) == Some(false)
     }
