@@ -84,6 +84,11 @@ pub fn parse_f64(s: &[u8]) -> Option<f64> {
         return None;
     }
     let t = std::str::from_utf8(s).ok()?;
+    // The usual case, a plain decimal (digits, sign, point, exponent), has no infinity or NaN
+    // spelling to look for: parse it without the lower-cased copy.
+    if s.iter().all(|&c| c.is_ascii_digit() || matches!(c, b'.' | b'-' | b'+' | b'e' | b'E')) {
+        return t.parse::<f64>().ok().filter(|v| !v.is_nan());
+    }
     let lower = t.to_ascii_lowercase();
     let v = match lower.as_str() {
         "inf" | "+inf" | "infinity" | "+infinity" => f64::INFINITY,
@@ -313,6 +318,21 @@ pub fn eq_ic(a: &[u8], keyword: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn doubles_as_strtod_whole_string() {
+        for (s, v) in [("1.5", 1.5), ("-2", -2.0), ("+3", 3.0), ("1e3", 1000.0), ("2.5E-1", 0.25), (".5", 0.5), ("5.", 5.0)] {
+            assert_eq!(parse_f64(s.as_bytes()), Some(v), "{s}");
+        }
+        assert_eq!(parse_f64(b"1e999"), Some(f64::INFINITY));
+        for s in ["inf", "+INF", "Infinity"] {
+            assert_eq!(parse_f64(s.as_bytes()), Some(f64::INFINITY), "{s}");
+        }
+        assert_eq!(parse_f64(b"-inf"), Some(f64::NEG_INFINITY));
+        for s in ["", " 1", "1 ", "1e", "e5", "-", ".", "nan", "NaN", "1x", "0x10", "infx", "1_0"] {
+            assert_eq!(parse_f64(s.as_bytes()), None, "{s:?}");
+        }
+    }
 
     #[test]
     fn strict_integers() {
