@@ -21,6 +21,14 @@ fn start(file: &FaultyFile, config: WriterConfig) -> LogWriter {
     LogWriter::start(Box::new(file.clone()), config).expect("spawn writer")
 }
 
+/// `config` with a listener that records every event the writer publishes, and the record.
+fn recording(mut config: WriterConfig) -> (WriterConfig, Arc<Mutex<Vec<WriterEvent>>>) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let ev2 = Arc::clone(&events);
+    config.on_event = Some(Arc::new(move |e: &WriterEvent| ev2.lock().expect("events").push(e.clone())));
+    (config, events)
+}
+
 /// Every command in `bytes`, which must parse cleanly.
 fn parse_all(bytes: &[u8]) -> Vec<Vec<Vec<u8>>> {
     CommandReader::new(bytes)
@@ -129,10 +137,7 @@ fn group_commit_uses_fewer_fsyncs_than_appends() {
 #[test]
 fn failed_fsync_poisons_and_fails_waiters() {
     let file = FaultyFile::new();
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let ev2 = Arc::clone(&events);
-    let mut cfg = WriterConfig::new(FsyncPolicy::Always);
-    cfg.on_event = Some(Arc::new(move |e: &WriterEvent| ev2.lock().expect("events").push(e.clone())));
+    let (cfg, events) = recording(WriterConfig::new(FsyncPolicy::Always));
     let w = start(&file, cfg);
     let ok = w.append_and_wait(&cmd(1)).expect("first append");
     file.fail_sync(0, Fault::Io);
@@ -332,10 +337,7 @@ fn group_commit_stats_count_every_append_once() {
 #[test]
 fn suspended_fsyncs_leave_written_data_unsynced_until_resumed() {
     let file = FaultyFile::new();
-    let events = Arc::new(Mutex::new(Vec::new()));
-    let ev2 = Arc::clone(&events);
-    let mut cfg = WriterConfig::new(FsyncPolicy::Always);
-    cfg.on_event = Some(Arc::new(move |e: &WriterEvent| ev2.lock().expect("events").push(e.clone())));
+    let (cfg, events) = recording(WriterConfig::new(FsyncPolicy::Always));
     let w = start(&file, cfg);
     let first = w.append_and_wait(&cmd(1)).expect("append");
     assert_eq!(w.durable_lsn(), first);
