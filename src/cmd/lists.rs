@@ -162,25 +162,6 @@ fn bulk(v: Sds) -> Reply {
     Reply::Bulk(Bytes::from(v.into_vec()))
 }
 
-/// Pushes `values` into the list at `key` (creating it), with Redis's conversion check.
-/// Returns the new length.
-fn push_into(ctx: &mut Ctx, key: &[u8], values: &[&[u8]], head: bool, exists: bool) -> usize {
-    let f = fill(ctx);
-    if exists {
-        let l = list_mut(ctx, key).expect("checked list");
-        l.push_many(f, values, head);
-        let n = l.len();
-        ctx.modified(key);
-        n
-    } else {
-        let mut l = List::new();
-        l.push_many(f, values, head);
-        let n = l.len();
-        ctx.add_key(key, Value::List(crate::types::Shared::new(l)));
-        n
-    }
-}
-
 // ----- commands -----
 
 /// LPUSH/RPUSH/LPUSHX/RPUSHX key element [element ...]
@@ -215,7 +196,13 @@ fn push(ctx: &mut Ctx, argv: &[Bytes]) -> Reply {
             n
         }
         None if xx => return Reply::Int(0),
-        None => push_into(ctx, key, values, head, false),
+        None => {
+            let mut l = List::new();
+            l.push_many(f, values, head);
+            let n = l.len();
+            ctx.add_key(key, Value::List(crate::types::Shared::new(l)));
+            n
+        }
     };
     ctx.notify(notify::LIST, if head { "lpush" } else { "rpush" }, key);
     Reply::Int(n as i64)
