@@ -531,18 +531,10 @@ impl<'a> Ctx<'a> {
                 return;
             }
         }
-        let old = if present { self.srv.dbs[db].get(key).map(|e| (e.expire_at, e.lru)) } else { None };
+        // No live value: a new entry, without expiry (KEEPTTL keeps nothing of an absent key;
+        // a key expired while CLIENT PAUSE holds is replaced whole).
         let mut entry = Entry::new(key, value);
-        entry.expire_at = if keep_ttl { old.map(|o| o.0).unwrap_or(NO_EXPIRE) } else { NO_EXPIRE };
         entry.init_access(&a);
-        if let (Some((_, lru)), true) = (old, a.lfu) {
-            // Redis's setKey: the old value is looked up for writing (an access), and under LFU
-            // the new value inherits its counter.
-            entry.lru = lru;
-            if self.srv.touch_on_read && self.fx.lfu_touched.as_ref().is_none_or(|(d, k)| *d != db || &k[..] != key) {
-                entry.touch(&a, || rand::Rng::gen::<f64>(&mut self.srv.rng));
-            }
-        }
         if a.lfu {
             // A command that creates a key and then looks it up again (ZADD, ...) works on the
             // object it created in Redis: no access counted.
