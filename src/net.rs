@@ -466,7 +466,7 @@ impl Conn {
             return Ok(());
         }
         if !self.waits.is_empty() {
-            self.write_log_through().await;
+            self.write_log_through();
             self.wait_log().await;
         }
         let n = self.out.len();
@@ -483,7 +483,7 @@ impl Conn {
     /// thread. Under `everysec`/`no` that is all a reply waits for. Under `always` the
     /// writer thread writes the whole batch right before its fsync, so nothing is done here.
     /// The verdict still comes from `Shared::durable`.
-    async fn write_log_through(&mut self) {
+    fn write_log_through(&mut self) {
         let Some(w) = self.log.take() else { return };
         if !w.acks_on_write() {
             return;
